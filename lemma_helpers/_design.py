@@ -1,0 +1,247 @@
+"""From a formula and a DataFrame to the matrices the engine needs.
+
+A two-level formula is written as in lme4: ``y ~ fixed part + (random part | group)``.
+The fixed part and the random part are ordinary patsy formulas, so anything
+patsy accepts works there (``C(sclass)``, ``I(age - 46)``, interactions).
+This module splits the formula, applies listwise deletion once for all the
+pieces, and builds the design matrices on the rows that remain.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from ._validation import LemmaError, check_columns, check_dataframe, did_you_mean, warn
+
+_RANDOM_RE = re.compile(r"\(([^()|]*(?:\([^()]*\)[^()|]*)*)\|\s*([^()|]+?)\s*\)")
+
+_NO_RANDOM_PART = (
+    "The formula {formula!r} has no random part, so there is no second level to model. "
+    "Write the grouping in brackets, as in lme4: for example "
+    "'y ~ x + (1 | group)' for a random intercept, or 'y ~ x + (1 + x | group)' for a "
+    "random slope on x. For a single-level regression use lh.fit_ols(formula, data)."
+)
+
+
+@dataclass(frozen=True)
+class ParsedFormula:
+    """The three pieces of a two-level formula."""
+
+    response: str
+    fixed: str          # patsy formula 'y ~ ...'
+    random: str         # patsy right-hand side '~ 1 + x'
+    group: str
+
+
+def parse_formula(formula: str) -> ParsedFormula:
+    """Split ``'y ~ x + (1 + x | g)'`` into its fixed part, random part and group.
+
+    Examples
+    --------
+    >>> parse_formula("score ~ cohort90 + (1 + cohort90 | schoolid)")
+    ParsedFormula(response='score', fixed='score ~ cohort90', random='~ 1 + cohort90', group='schoolid')
+    """
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string such as 'y ~ x + (1 | group)', got {type(formula).__name__}.")
+    if "~" not in formula:
+        raise LemmaError(
+            f"The formula {formula!r} has no '~'. Write the response on the left and the "
+            "explanatory variables on the right, e.g. 'hedonism ~ age + (1 | country)'."
+        )
+    matches = list(_RANDOM_RE.finditer(formula))
+    if not matches:
+        raise LemmaError(_NO_RANDOM_PART.format(formula=formula))
+    if len(matches) > 1:
+        raise LemmaError(
+            f"The formula {formula!r} has {len(matches)} random parts. This course fits "
+            "two-level models with one grouping factor: put all random terms in one bracket, "
+            "e.g. '(1 + x + z | group)'."
+        )
+    m = matches[0]
+    random_rhs, group = m.group(1).strip(), m.group(2).strip()
+    if not random_rhs:
+        raise LemmaError(f"The random part in {formula!r} is empty; write '(1 | {group})' for a random intercept.")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", group):
+        raise LemmaError(
+            f"The grouping factor {group!r} should be a single column name (e.g. 'country'); "
+            "create a column for it first if it is a combination."
+        )
+    rest = (formula[: m.start()] + formula[m.end():]).strip()
+    lhs, rhs = (part.strip() for part in rest.split("~", 1))
+    rhs = re.sub(r"\+\s*\+", "+", rhs).strip().strip("+").strip() or "1"
+    if not lhs:
+        raise LemmaError(f"The formula {formula!r} has no response on the left of '~'.")
+    return ParsedFormula(response=lhs, fixed=f"{lhs} ~ {rhs}", random=f"~ {random_rhs}", group=group)
+
+
+def _translate_patsy_error(exc: Exception, data: pd.DataFrame, formula: str) -> LemmaError:
+    text = str(exc)
+    name = re.search(r"name '([^']+)' is not defined", text)
+    if name:
+        col = name.group(1)
+        return LemmaError(
+            f"Column {col!r} (used in {formula!r}) is not in the data.{did_you_mean(col, data.columns)} "
+            f"Columns available: {', '.join(map(str, data.columns))}."
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return LemmaError(f"Could not build the model from {formula!r}: {first}")
+
+
+def _dmatrix(formula: str, data: pd.DataFrame, lhs: bool = False):
+    try:
+        if lhs:
+            return patsy.dmatrices(formula, data, NA_action="drop", return_type="dataframe", eval_env=0)
+        return patsy.dmatrix(formula, data, NA_action="drop", return_type="dataframe", eval_env=0)
+    except patsy.PatsyError as exc:
+        raise _translate_patsy_error(exc, data, formula) from None
+
+
+def set_references(data: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
+    """Return data whose categorical columns put the chosen reference level first."""
+    if not reference:
+        return data
+    if not isinstance(reference, dict):
+        raise TypeError("reference must be a dict such as {'sclass': 'working'}.")
+    check_columns(data, reference)
+    data = data.copy()
+    for col, level in reference.items():
+        values = data[col]
+        cats = list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype) else sorted(values.dropna().unique())
+        if level not in cats:
+            raise LemmaError(
+                f"{level!r} is not a level of {col!r}.{did_you_mean(level, cats)} "
+                f"Levels: {', '.join(map(repr, cats))}."
+            )
+        data[col] = pd.Categorical(values, categories=[level] + [c for c in cats if c != level])
+    return data
+
+
+@dataclass(frozen=True)
+class Design:
+    """Design matrices on the complete cases, plus what is needed to rebuild them."""
+
+    y: np.ndarray
+    X: np.ndarray
+    Z: np.ndarray
+    Z1: np.ndarray | None
+    groups: np.ndarray          # integer code of each row's group (0..G-1)
+    group_names: list
+    fixed_names: list
+    random_names: list
+    level1_names: list | None
+    fixed_info: object
+    random_info: object
+    level1_info: object
+    index: pd.Index             # the data rows used
+    n_dropped: int
+    response: str
+    group: str
+
+
+def build_design(formula: str, data: pd.DataFrame, level1: str | None = None,
+                 reference: dict | None = None) -> Design:
+    """Parse ``formula`` and build all design matrices on the rows complete for every piece."""
+    check_dataframe(data)
+    parsed = parse_formula(formula)
+    check_columns(data, [parsed.group])
+    data = set_references(data, reference)
+    if parsed.group in parsed.fixed.split("~", 1)[1].replace(" ", "").split("+"):
+        raise LemmaError(
+            f"The grouping factor {parsed.group!r} is also in the fixed part. A group cannot be "
+            "both a fixed effect (dummies) and a random effect; remove it from the fixed part."
+        )
+    y_df, X_df = _dmatrix(parsed.fixed, data, lhs=True)
+    Z_df = _dmatrix(parsed.random, data)
+    pieces = [y_df.index, X_df.index, Z_df.index, data.index[data[parsed.group].notna().to_numpy()]]
+    Z1_df = None
+    if level1 is not None:
+        if not isinstance(level1, str) or not level1.strip().startswith("~"):
+            raise LemmaError(
+                f"level1 should be a right-hand-side formula such as '~ 1 + age' or '~ 0 + C(female)', got {level1!r}."
+            )
+        Z1_df = _dmatrix(level1, data)
+        pieces.append(Z1_df.index)
+    keep = pieces[0]
+    for idx in pieces[1:]:
+        keep = keep.intersection(idx, sort=False)
+    keep = data.index[data.index.isin(keep)]  # original row order
+    n_dropped = len(data) - len(keep)
+    if len(keep) == 0:
+        raise LemmaError(f"No row of the data is complete for {formula!r}: every row has a missing value in some variable.")
+    if any(len(idx) != len(keep) for idx in pieces):
+        # rebuild on the complete cases so that category levels and stateful transforms agree
+        sub = data.loc[keep]
+        y_df, X_df = _dmatrix(parsed.fixed, sub, lhs=True)
+        Z_df = _dmatrix(parsed.random, sub)
+        if level1 is not None:
+            Z1_df = _dmatrix(level1, sub)
+    if y_df.shape[1] != 1:
+        raise LemmaError(
+            f"The response {parsed.response!r} is not numeric (it became {y_df.shape[1]} columns). "
+            "A multilevel linear model needs a numeric response; convert it with "
+            f"data['{parsed.response}'].astype(float) if it holds numbers stored as text."
+        )
+    for name, frame in (("fixed", X_df), ("random", Z_df)):
+        if frame.shape[1] == 0:
+            raise LemmaError(f"The {name} part of {formula!r} has no terms.")
+    X = X_df.to_numpy(dtype=float)
+    rank = np.linalg.matrix_rank(X)
+    if rank < X.shape[1]:
+        raise LemmaError(_collinear_message(X, list(X_df.columns)))
+    missing_fixed = [t for t in Z_df.columns if t not in X_df.columns]
+    if missing_fixed:
+        warn(
+            f"The random term(s) {', '.join(map(repr, missing_fixed))} are not in the fixed part, so their "
+            "group effects are deviations from zero rather than from an average effect. Usually "
+            "every random term should also be a fixed term: add it to the fixed part.", stacklevel=4)
+    group_values = data.loc[keep, parsed.group]
+    if isinstance(group_values.dtype, pd.CategoricalDtype):
+        group_values = group_values.cat.remove_unused_categories()
+        codes = group_values.cat.codes.to_numpy()
+        names = list(group_values.cat.categories)
+    else:
+        codes, uniques = pd.factorize(group_values, sort=True)
+        names = list(uniques)
+    if len(names) < 2:
+        raise LemmaError(
+            f"The grouping column {parsed.group!r} has only {len(names)} group in the rows used, so "
+            "there is no between-group variation to estimate. Check that you passed the whole "
+            "dataset and the right grouping column."
+        )
+    return Design(
+        y=y_df.to_numpy(dtype=float).ravel(), X=X, Z=Z_df.to_numpy(dtype=float),
+        Z1=None if Z1_df is None else Z1_df.to_numpy(dtype=float),
+        groups=np.asarray(codes, dtype=np.int64), group_names=names,
+        fixed_names=list(X_df.columns), random_names=list(Z_df.columns),
+        level1_names=None if Z1_df is None else list(Z1_df.columns),
+        fixed_info=X_df.design_info, random_info=Z_df.design_info,
+        level1_info=None if Z1_df is None else Z1_df.design_info,
+        index=keep, n_dropped=n_dropped, response=parsed.response, group=parsed.group,
+    )
+
+
+def _collinear_message(X: np.ndarray, names: list) -> str:
+    # find a column that is a combination of the ones before it
+    culprits = []
+    for j in range(1, X.shape[1]):
+        if np.linalg.matrix_rank(X[:, : j + 1]) <= np.linalg.matrix_rank(X[:, :j]):
+            culprits.append(names[j])
+    which = ", ".join(map(repr, culprits)) or "some columns"
+    return (
+        f"The fixed part is perfectly collinear: {which} can be written exactly from the other "
+        "terms, so its effect cannot be separated from theirs. Remove it, or remove the term it "
+        "duplicates (for example a variable that is constant, or a dummy for every category "
+        "together with the intercept)."
+    )
+
+
+def rebuild(info, data: pd.DataFrame) -> np.ndarray:
+    """Evaluate a stored patsy design on new data (for prediction and variance functions)."""
+    try:
+        return np.asarray(patsy.build_design_matrices([info], data, NA_action="raise")[0], dtype=float)
+    except patsy.PatsyError as exc:
+        raise _translate_patsy_error(exc, data, " + ".join(info.term_names)) from None

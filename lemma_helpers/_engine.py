@@ -1,0 +1,331 @@
+"""The likelihood of a two-level linear model, computed exactly and fast.
+
+The model for group j (rows i = 1..n_j) is
+
+    y_j = X_j beta + Z_j u_j + e_j,   u_j ~ N(0, D),   e_ij ~ N(0, omega_ij)
+
+with a level-1 variance omega_ij = z1_ij' Omega z1_ij (the MLwiN form;
+constant when there is no level-1 function). Writing D = sigma2 T and
+Omega = sigma2 Phi, the likelihood depends on the data only through
+cross-products summed within "cells": rows of one group that share the same
+level-1 design row (one cell per group when the level-1 variance is
+constant). With C = [X Z y] and S_c = sum over the cell of C_i C_i', each
+group's contribution follows from the Woodbury identity
+
+    V_j^-1 sigma2 = W_j - W_j Z_j (I + T Z_j'W_j Z_j)^-1 T Z_j'W_j,
+    log|V_j| = n_j log sigma2 + log|W_j^-1| + log|I + T Z_j'W_j Z_j|,
+
+where W_j = diag(1 / phi_ij). beta and sigma2 are then profiled out, so the
+optimiser only searches over T (through its Cholesky factor, as lme4 does)
+and the free elements of Phi. Everything is computed for all groups at once
+with batched numpy linear algebra.
+
+Learners are welcome to read this file; it is the whole estimation method.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+LOG2PI = np.log(2 * np.pi)
+
+
+@dataclass
+class CellStats:
+    """Cross-products of C = [X Z y] summed within each (group, level-1 pattern) cell."""
+
+    S: np.ndarray            # (cells, k, k)
+    n: np.ndarray            # (cells,) rows in each cell
+    cell_group: np.ndarray   # (cells,) group code of each cell
+    group_start: np.ndarray  # index of each group's first cell (cells sorted by group)
+    Q: np.ndarray | None     # (cells, m) level-1 quadratic features z_k z_l of each cell's pattern
+    p: int
+    q: int
+    n_obs: int
+
+
+def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
+    """Sum the cross-products of [X Z y] within cells; done once per fit."""
+    n, p = X.shape
+    q = Z.shape[1]
+    C = np.column_stack([X, Z, y])
+    if Z1 is None:
+        pattern = np.zeros(n, dtype=np.int64)
+    else:
+        _, pattern = np.unique(Z1, axis=0, return_inverse=True)
+        pattern = pattern.ravel()
+    key = groups * (pattern.max() + 1) + pattern
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
+    Cs = C[order]
+    k = C.shape[1]
+    S = np.empty((len(starts), k, k))
+    for a in range(k):
+        S[:, :, a] = np.add.reduceat(Cs * Cs[:, a:a + 1], starts, axis=0)
+    counts = np.diff(np.r_[starts, n])
+    cell_group = groups[order][starts]
+    group_start = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
+    Q = None
+    if Z1 is not None:
+        z = Z1[order][starts]
+        iu = np.triu_indices(Z1.shape[1])
+        Q = (z[:, :, None] * z[:, None, :])[:, iu[0], iu[1]]
+    return CellStats(S=S, n=counts, cell_group=cell_group, group_start=group_start,
+                     Q=Q, p=p, q=q, n_obs=n)
+
+
+@dataclass
+class Level1Spec:
+    """Which elements of the level-1 covariance Phi are free (upper triangle order)."""
+
+    m: int                   # number of level-1 columns
+    free: np.ndarray         # indices (into the upper triangle) of estimated elements
+    scale_index: int         # the element fixed at 1 (absorbed by sigma2)
+
+
+def level1_spec(stats: CellStats, names: list) -> Level1Spec:
+    """Decide which level-1 variance parameters are estimable from the data."""
+    m = len(names)
+    iu = np.triu_indices(m)
+    structural_zero = np.all(stats.Q == 0, axis=0)
+    free = np.flatnonzero(~structural_zero)
+    diag_positions = [i for i, (a, b) in enumerate(zip(*iu)) if a == b and i in set(free)]
+    if not diag_positions:
+        raise ValueError("no estimable level-1 variance")
+    features = stats.Q[:, free]
+    if np.linalg.matrix_rank(features) < len(free):
+        from ._validation import LemmaError
+
+        raise LemmaError(
+            f"The level-1 variance function over {names} has {len(free)} parameters, but the "
+            "data cannot tell them all apart (there are too few distinct values). For separate "
+            "variances per category use level1='~ 0 + C(x)'; for a quadratic function of x use "
+            "level1='~ 1 + x' with a variable taking at least three values."
+        )
+    return Level1Spec(m=m, free=free, scale_index=diag_positions[0])
+
+
+def n_theta(q: int) -> int:
+    return q * (q + 1) // 2
+
+
+def theta_to_T(theta, q):
+    L = np.zeros((q, q))
+    L[np.tril_indices(q)] = theta
+    return L @ L.T
+
+
+def phi_matrix(phi_free, spec: Level1Spec):
+    """Full upper-triangle vector of Phi from its free elements (scale element = 1)."""
+    full = np.zeros(spec.m * (spec.m + 1) // 2)
+    others = [i for i in spec.free if i != spec.scale_index]
+    full[spec.scale_index] = 1.0
+    full[others] = phi_free
+    return full
+
+
+def _weights(stats: CellStats, phi_upper):
+    """Relative level-1 variance w of each cell (z' Phi z), or None if homoscedastic."""
+    if stats.Q is None:
+        return None
+    m = int((np.sqrt(8 * len(phi_upper) + 1) - 1) / 2)
+    iu = np.triu_indices(m)
+    coef = np.where(iu[0] == iu[1], 1.0, 2.0) * phi_upper
+    return stats.Q @ coef
+
+
+def pieces(stats: CellStats, T, phi_upper=None):
+    """Everything the likelihood needs at relative covariances T (level 2) and Phi (level 1).
+
+    Returns None where the level-1 variance is not positive for some cell, otherwise
+    a dict with log|I + T Z'WZ| summed, log|W^-1|, and the GLS cross-products.
+    """
+    p, q = stats.p, stats.q
+    S = stats.S
+    logdet_w = 0.0
+    if stats.Q is not None:
+        w = _weights(stats, phi_upper)
+        if np.any(w <= 0) or not np.all(np.isfinite(w)):
+            return None
+        S = S / w[:, None, None]
+        logdet_w = float(np.sum(stats.n * np.log(w)))
+    if len(stats.group_start) != len(stats.n):
+        S = np.add.reduceat(S, stats.group_start, axis=0)
+    xy = np.r_[0:p, p + q]                 # positions of [X y] in C
+    ZZ = S[:, p:p + q, p:p + q]
+    B = S[:, p:p + q][:, :, xy]            # Z'W[X y], shape (G, q, p+1)
+    A = np.eye(q) + T @ ZZ                 # (G, q, q), not symmetric in general
+    sign, logdet = np.linalg.slogdet(A)
+    if np.any(sign <= 0):
+        return None
+    AinvTB = np.linalg.solve(A, T @ B)     # (I + T Z'WZ)^-1 T Z'W[X y]
+    M = S[:, xy][:, :, xy].sum(axis=0) - np.einsum("gqa,gqb->ab", B, AinvTB)
+    return {"logdet_a": float(logdet.sum()), "logdet_w": logdet_w, "M": M, "A": A, "B": B}
+
+
+def profiled_deviance(stats: CellStats, T, phi_upper=None, reml=False):
+    """-2 log-likelihood (or REML criterion) with beta and sigma2 profiled out."""
+    pc = pieces(stats, T, phi_upper)
+    if pc is None:
+        return np.inf
+    p, n = stats.p, stats.n_obs
+    M = pc["M"]
+    XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
+    try:
+        chol = np.linalg.cholesky(XWX)
+    except np.linalg.LinAlgError:
+        return np.inf
+    beta = np.linalg.solve(XWX, XWy)
+    r2 = yWy - XWy @ beta
+    if not r2 > 0:
+        return np.inf
+    dev = pc["logdet_a"] + pc["logdet_w"]
+    if reml:
+        nu = n - p
+        return dev + 2 * np.log(np.diag(chol)).sum() + nu * (1 + np.log(2 * np.pi * r2 / nu))
+    return dev + n * (1 + np.log(2 * np.pi * r2 / n))
+
+
+def deviance_and_gradient(stats: CellStats, theta, reml=False):
+    """Profiled deviance and its exact gradient in theta (homoscedastic level 1).
+
+    With A_j = I + T Z_j'Z_j, b_j = Z_j'(y_j - X_j beta) and a_j = A_j^-T b_j,
+    d dev / dT = sum_j A_j^-T Z_j'Z_j - (nu / r2) sum_j a_j a_j'
+    (REML adds - sum_j P_j (X'WX)^-1 P_j' with P_j = A_j^-T Z_j'X_j), and
+    T = L L' turns that into the gradient over the elements of L.
+    """
+    q, p, n = stats.q, stats.p, stats.n_obs
+    L = np.zeros((q, q))
+    L[np.tril_indices(q)] = theta
+    T = L @ L.T
+    pc = pieces(stats, T)
+    if pc is None:
+        return np.inf, np.zeros_like(theta)
+    M, A, B = pc["M"], pc["A"], pc["B"]
+    XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
+    beta = np.linalg.solve(XWX, XWy)
+    r2 = yWy - XWy @ beta
+    nu = n - p if reml else n
+    ZZ = stats.S[:, p:p + q, p:p + q]
+    AinvT = np.linalg.inv(A).transpose(0, 2, 1)
+    b = B[:, :, p] - B[:, :, :p] @ beta
+    a = (AinvT @ b[:, :, None])[:, :, 0]
+    G = (AinvT @ ZZ).sum(axis=0) - (nu / r2) * a.T @ a
+    dev = pc["logdet_a"] + nu * (1 + np.log(2 * np.pi * r2 / nu))
+    if reml:
+        P = AinvT @ B[:, :, :p]
+        G -= np.einsum("gia,ab,gjb->ij", P, np.linalg.inv(XWX), P)
+        dev += np.linalg.slogdet(XWX)[1]
+    grad = ((G + G.T) @ L)[np.tril_indices(q)]
+    return dev, grad
+
+
+def full_deviance(stats: CellStats, D, omega_upper, scale_index=0, reml=False):
+    """-2 log-likelihood (or REML criterion) at given variance parameters, beta profiled.
+
+    ``D`` is the level-2 covariance; ``omega_upper`` the level-1 covariance
+    (upper triangle, its element ``scale_index`` a variance), or a 1-element
+    array holding the level-1 variance. Used for the observed information.
+    """
+    sigma2 = float(omega_upper[scale_index])
+    if not sigma2 > 0:
+        return np.inf
+    phi = None if stats.Q is None else np.asarray(omega_upper) / sigma2
+    pc = pieces(stats, D / sigma2, phi)
+    if pc is None:
+        return np.inf
+    p, n = stats.p, stats.n_obs
+    M = pc["M"]
+    XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
+    beta = np.linalg.solve(XWX, XWy)
+    r2 = yWy - XWy @ beta
+    dev = pc["logdet_a"] + pc["logdet_w"] + n * np.log(2 * np.pi * sigma2) + r2 / sigma2
+    if reml:
+        dev += np.linalg.slogdet(XWX)[1] - p * np.log(2 * np.pi * sigma2)
+    return dev
+
+
+@dataclass
+class Optimum:
+    theta: np.ndarray
+    phi_free: np.ndarray
+    deviance: float
+    converged: bool
+    message: str
+    n_evals: int
+
+
+def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
+    """Minimise the profiled deviance over the Cholesky factor of T and the level-1 parameters."""
+    q = stats.q
+    nt = n_theta(q)
+    diag = np.array([i == j for i, j in zip(*np.tril_indices(q))])
+    theta0 = np.where(diag, 1.0, 0.0)
+    if spec is not None:
+        others = [i for i in spec.free if i != spec.scale_index]
+        # start from a constant level-1 variance where the design allows it
+        iu = np.triu_indices(spec.m)
+        coef = np.where(iu[0] == iu[1], 1.0, 2.0)
+        F = stats.Q[:, spec.free] * coef[spec.free]
+        sol, *_ = np.linalg.lstsq(F, np.ones(len(F)), rcond=None)
+        sol = sol / sol[list(spec.free).index(spec.scale_index)]
+        phi0 = np.array([sol[list(spec.free).index(i)] for i in others])
+        if np.any(F @ sol <= 0):
+            phi0 = np.zeros(len(others))
+    else:
+        phi0 = np.zeros(0)
+
+    def objective(x):
+        T = theta_to_T(x[:nt], q)
+        phi = None if spec is None else phi_matrix(x[nt:], spec)
+        return profiled_deviance(stats, T, phi, reml)
+
+    x0 = np.r_[theta0, phi0]
+    bounds = [(0.0, None) if d else (None, None) for d in diag] + [(None, None)] * len(phi0)
+    options = {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000, "maxfun": 20000}
+    if spec is None:
+        # exact gradient: quasi-Newton steps converge in a few dozen evaluations
+        res = optimize.minimize(lambda x: deviance_and_gradient(stats, x, reml), x0, jac=True,
+                                method="L-BFGS-B", bounds=bounds, options=options)
+        n_evals = res.nfev
+    else:
+        res = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=bounds, options=options)
+        n_evals = res.nfev
+        # finite-difference gradients stall early: polish without derivatives
+        res2 = optimize.minimize(objective, res.x, method="Nelder-Mead",
+                                 options={"xatol": 1e-9, "fatol": 1e-11, "maxfev": 20000,
+                                          "adaptive": True})
+        n_evals += res2.nfev
+        if res2.fun < res.fun:
+            res = res2
+    x, fun = res.x, float(res.fun)
+    ok, msg = bool(res.success), str(res.message)
+    return Optimum(theta=x[:nt], phi_free=x[nt:], deviance=float(fun), converged=bool(ok and np.isfinite(fun)),
+                   message=msg, n_evals=int(n_evals))
+
+
+def gls(stats: CellStats, T, phi_upper, reml: bool):
+    """beta, its covariance and sigma2 at the optimum of T and Phi."""
+    pc = pieces(stats, T, phi_upper)
+    p, n = stats.p, stats.n_obs
+    M = pc["M"]
+    XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
+    beta = np.linalg.solve(XWX, XWy)
+    r2 = yWy - XWy @ beta
+    sigma2 = r2 / (n - p if reml else n)
+    cov_beta = sigma2 * np.linalg.inv(XWX)
+    return beta, cov_beta, sigma2, pc
+
+
+def group_effects(stats: CellStats, T, sigma2, beta, pc):
+    """Conditional modes of u_j and their conditional covariances (lme4's ranef, condVar)."""
+    A, B = pc["A"], pc["B"]
+    p = stats.p
+    # Z'W r = Z'W y - Z'W X beta
+    ZWr = B[:, :, p] - B[:, :, :p] @ beta
+    u = np.linalg.solve(A, (T @ ZWr[:, :, None]))[:, :, 0]
+    cond_cov = sigma2 * np.linalg.solve(A, np.broadcast_to(T, A.shape))
+    return u, cond_cov

@@ -1,0 +1,324 @@
+"""The course's datasets: a registry, downloads with checksums, tidy tables.
+
+Two teaching files are public but not ours to redistribute, so they are
+downloaded on first use from pinned addresses, verified by SHA-256 and cached
+(pooch). Setting the environment variable ``LEMMA_DATA_DIR`` to a folder that
+holds the files makes the loader read them from there instead, with no
+network. The Exam data ship with the package (see ``data/EXAM_NOTICE.md``).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ._validation import LemmaError, unknown_name
+
+__all__ = ["list_datasets", "load_dataset", "codebook", "data_path"]
+
+ESS_COUNTRIES = {
+    1: "Austria", 2: "Belgium", 3: "Switzerland", 4: "Czech Republic", 5: "Germany",
+    6: "Denmark", 7: "Spain", 8: "Finland", 9: "France", 10: "United Kingdom",
+    11: "Greece", 12: "Hungary", 13: "Ireland", 14: "Israel", 17: "Netherlands",
+    18: "Norway", 19: "Poland", 20: "Portugal", 21: "Sweden", 22: "Slovenia",
+}
+INCOME_BANDS = [
+    "<150", "150-300", "300-500", "500-1000", "1000-1500", "1500-2000",
+    "2000-2500", "2500-3000", "3000-5000", "5000-7500", "7500-10000", "10000+",
+]
+SCLASS_LABELS = {1: "managerial", 2: "intermediate", 3: "working", 4: "unclassified"}
+
+_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+_PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    name: str
+    description: str
+    level1_units: int
+    groups: int
+    group: str
+    source: str
+    licence: str
+    filename: str
+    url: str | None
+    sha256: str
+    reader: Callable[[Path], pd.DataFrame]
+    variables: dict
+
+
+def _read_ess(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, sep=r"\s+")
+    expected = ["country", "IND", "HEDSCORE", "AGE", "FEMALE", "INCOME", "EDUYRS"]
+    if list(raw.columns) != expected:
+        raise LemmaError(f"{path} does not have the ESS hedonism header {expected}; is it the right file?")
+    age46 = raw["AGE"].where(raw["AGE"] != 999).astype(float)
+    income = raw["INCOME"].where(raw["INCOME"] != 99).astype(float)
+    names = [ESS_COUNTRIES[c] for c in sorted(ESS_COUNTRIES)]
+    df = pd.DataFrame({
+        "country": pd.Categorical(raw["country"].map(ESS_COUNTRIES), categories=sorted(names)),
+        "respondent": raw["IND"].astype("int64"),
+        "hedonism": raw["HEDSCORE"].astype(float),
+        "age": age46 + 46,
+        "female": raw["FEMALE"].where(raw["FEMALE"] != 9).astype(float),
+        "income": income,
+        "income_band": pd.Categorical.from_codes(
+            income.fillna(0).astype(int) - 1, categories=INCOME_BANDS, ordered=True
+        ),
+        "eduyrs": raw["EDUYRS"].where(raw["EDUYRS"] != 99).astype(float),
+    })
+    df["income_mean"] = df.groupby("country", observed=True)["income"].transform("mean")
+    return df
+
+
+def _read_ssls(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path)
+    expected = ["caseid", "schoolid", "score", "cohort90", "female", "sclass",
+                "schtype", "schurban", "schdenom"]
+    if list(raw.columns) != expected:
+        raise LemmaError(f"{path} does not have the school leavers header {expected}; is it the right file?")
+    df = raw.astype({c: "int64" for c in expected})
+    df["schoolid"] = pd.Categorical(df["schoolid"], categories=sorted(df["schoolid"].unique()))
+    df["score"] = df["score"].astype(float)
+    df["sclass"] = pd.Categorical(df["sclass"].map(SCLASS_LABELS), categories=list(SCLASS_LABELS.values()))
+    return df
+
+
+def _read_exam(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path)
+    df["school"] = pd.Categorical(df["school"], categories=sorted(df["school"].unique()))
+    for col, cats in (("gender", ["boy", "girl"]), ("schgend", ["mixed", "boys", "girls"])):
+        if col in df:
+            df[col] = pd.Categorical(df[col], categories=cats)
+    for col, cats in (("schav", ["low", "mid", "high"]), ("vrband", ["vb1", "vb2", "vb3"])):
+        if col in df:
+            df[col] = pd.Categorical(df[col], categories=cats, ordered=True)
+    return df
+
+
+_ESS_VARS = {
+    "country": "country (20 categories, names from the ESS code table); the level-2 unit",
+    "respondent": "respondent id (1-36527)",
+    "hedonism": "hedonism score: mean of the two hedonism value items minus the person's mean over all value items; higher = more hedonistic",
+    "age": "age in years (the source file stores age - 46; 999 = missing -> NA)",
+    "female": "1 = female, 0 = male (9 = missing -> NA)",
+    "income": "monthly household income band 1-12 as a number (99 = missing -> NA)",
+    "income_band": "the same band as an ordered category labelled in EUR per month",
+    "eduyrs": "years of full-time education (99 = missing -> NA)",
+    "income_mean": "country mean of income over respondents with a known income (level-2 variable)",
+}
+_SSLS_VARS = {
+    "caseid": "student id within the file",
+    "schoolid": "school (508 categories); the level-2 unit",
+    "score": "attainment score at age 16, 0-75",
+    "cohort90": "year of the cohort minus 1990 (-6, -4, -2, 0, 6, 8)",
+    "female": "1 = female, 0 = male",
+    "sclass": "parental social class: managerial (1), intermediate (2), working (3), unclassified (4)",
+    "schtype": "school type: 1 = independent, 0 = state-funded",
+    "schurban": "1 = urban school, 0 = town or rural",
+    "schdenom": "1 = Roman Catholic school, 0 = non-denominational",
+}
+_EXAM_VARS = {
+    "school": "school (65 categories); the level-2 unit",
+    "student": "student id within school",
+    "normexam": "exam score at 16 (GCSE), normalised",
+    "standlrt": "London Reading Test score at 11, standardised",
+    "gender": "boy or girl",
+    "female": "1 = girl, 0 = boy",
+    "schgend": "school gender: mixed, boys, girls",
+    "avslrt": "school mean of standlrt",
+    "schav": "school average intake band: low, mid, high (MLwiN coding)",
+    "vrband": "student verbal reasoning band at intake: vb1 (top 25%), vb2 (middle 50%), vb3 (bottom 25%)",
+}
+
+_REGISTRY = {
+    "ess_hedonism": _Dataset(
+        name="ess_hedonism",
+        description="European Social Survey 2002: hedonism of respondents in 20 countries",
+        level1_units=36527, groups=20, group="country",
+        source="ESS Round 1 (2002), extract from Bartholomew et al., Analysis of Multivariate Social Science Data, ch. 13",
+        licence="CC BY-NC-SA 4.0 (cite the ESS; non-commercial)",
+        filename="ess_hedonism_2002.txt",
+        url="https://raw.githubusercontent.com/AMSSD3ed/data-code/1b75240eb11e10649a4b58d9dc4a603cdc3ed595/Datasets/Chapter13/hedonism.txt",
+        sha256="7f47673a23066847602d1a86e9c005f4ab34840dec306ac0c1afee0ba3540706",
+        reader=_read_ess, variables=_ESS_VARS,
+    ),
+    "ssls": _Dataset(
+        name="ssls",
+        description="Scottish School Leavers Survey: attainment of students in 508 schools",
+        level1_units=33988, groups=508, group="schoolid",
+        source="Centre for Multilevel Modelling, LEMMA Module 5 practical file",
+        licence="teaching use; cite the Centre for Multilevel Modelling (LEMMA)",
+        filename="ssls_5.1.txt",
+        url="https://raw.githubusercontent.com/philmikejones/multi_level_modelling/f7eb94bd0a5ee8b64282328bd3785fcdb69ed606/inst/extdata/5.1.txt",
+        sha256="0007dd907d79de69aa93f131d16c289d8ca9c5350ded068fd0e4e92494b6fe45",
+        reader=_read_ssls, variables=_SSLS_VARS,
+    ),
+    "exam": _Dataset(
+        name="exam",
+        description="Inner London exam scores of pupils in 65 schools (MLwiN tutorial data)",
+        level1_units=4059, groups=65, group="school",
+        source="Goldstein et al. (1993), via the R package mlmRev (bundled)",
+        licence="GPL (>= 2), as distributed in mlmRev",
+        filename="exam.csv", url=None, sha256="",
+        reader=_read_exam, variables=_EXAM_VARS,
+    ),
+}
+
+
+def _get(name: str) -> _Dataset:
+    if not isinstance(name, str):
+        raise TypeError(f"Dataset names are strings, got {type(name).__name__}. Try lh.list_datasets().")
+    if name not in _REGISTRY:
+        raise unknown_name("dataset", name, _REGISTRY)
+    return _REGISTRY[name]
+
+
+def list_datasets() -> pd.DataFrame:
+    """List the course's datasets.
+
+    Returns
+    -------
+    DataFrame
+        One row per dataset with columns ``name``, ``description``,
+        ``level1_units``, ``groups``, ``group`` (the grouping column),
+        ``source`` and ``licence``.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> lh.list_datasets()[["name", "level1_units", "groups"]]
+               name  level1_units  groups
+    0  ess_hedonism         36527      20
+    1          ssls         33988     508
+    2          exam          4059      65
+    """
+    cols = ["name", "description", "level1_units", "groups", "group", "source", "licence"]
+    return pd.DataFrame([{c: getattr(d, c) for c in cols} for d in _REGISTRY.values()], columns=cols)
+
+
+def codebook(name: str) -> pd.DataFrame:
+    """Describe each column of a dataset: what it measures and how it is coded.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> lh.codebook("exam").loc["standlrt", "description"]
+    'London Reading Test score at 11, standardised'
+    """
+    d = _get(name)
+    return pd.DataFrame({"description": pd.Series(d.variables)}).rename_axis("variable")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cache_dir() -> Path:
+    import pooch
+
+    return Path(os.environ.get("LEMMA_CACHE_DIR") or pooch.os_cache("lemma-course"))
+
+
+def data_path(name: str) -> Path:
+    """Return the local path of a dataset's file, downloading it if needed.
+
+    The file is looked for, in order, in ``$LEMMA_DATA_DIR`` and then in the
+    download cache (``$LEMMA_CACHE_DIR`` or the user cache folder); when it is
+    not there it is downloaded from the pinned address and its SHA-256 is
+    checked. A cached file that does not match (a download cut short, say)
+    is fetched again.
+    """
+    d = _get(name)
+    if d.url is None:
+        for folder in (_PACKAGE_DATA, _REPO_DATA):
+            if (folder / d.filename).exists():
+                return folder / d.filename
+        raise LemmaError(
+            f"The bundled file {d.filename} is missing from the installation. "
+            "Reinstall the course package (make lab) or regenerate it with data/make_exam.R."
+        )
+    env_dir = os.environ.get("LEMMA_DATA_DIR")
+    if env_dir:
+        local = Path(env_dir) / d.filename
+        if local.exists():
+            digest = _sha256(local)
+            if digest != d.sha256:
+                raise LemmaError(
+                    f"{local} is not the expected {name} file: its SHA-256 is {digest}, "
+                    f"expected {d.sha256}. The file may be damaged or a different version. "
+                    "Replace it with a fresh copy, or unset LEMMA_DATA_DIR to download it."
+                )
+            return local
+    return _download(d)
+
+
+def _download(d: _Dataset) -> Path:
+    import pooch
+
+    try:
+        return Path(pooch.retrieve(
+            url=d.url, known_hash=f"sha256:{d.sha256}", fname=d.filename,
+            path=_cache_dir(), progressbar=False,
+        ))
+    except ValueError as exc:
+        if "hash" in str(exc).lower():
+            raise LemmaError(
+                f"The file downloaded from {d.url} does not have the expected SHA-256 "
+                f"({d.sha256}), so it was refused and not used. The address may now serve "
+                "different content. Download the file yourself from a trusted copy, put it "
+                f"in a folder as {d.filename} and set LEMMA_DATA_DIR to that folder."
+            ) from None
+        raise
+    except Exception as exc:  # network faults come as many types (requests, OSError, ...)
+        reason = f"{type(exc).__name__}: {exc}"
+        raise LemmaError(
+            f"Could not download the {d.name} data from {d.url} ({reason}). "
+            "Check your internet connection and try again. To work offline, put the file "
+            f"{d.filename} in a folder and set the environment variable LEMMA_DATA_DIR "
+            "to that folder before starting Python."
+        ) from None
+
+
+@functools.lru_cache(maxsize=None)
+def _load_cached(name: str, path: str) -> pd.DataFrame:
+    return _get(name).reader(Path(path))
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """Load one of the course's datasets as a tidy DataFrame.
+
+    Parameters
+    ----------
+    name : str
+        One of ``"ess_hedonism"``, ``"ssls"`` or ``"exam"`` (see
+        :func:`list_datasets`; :func:`codebook` describes the columns).
+
+    Returns
+    -------
+    DataFrame
+        A fresh copy each call: groups are categoricals with readable names,
+        missing-value codes are NA, ordered bands are ordered categoricals.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> exam = lh.load_dataset("exam")
+    >>> exam.shape[0], exam["school"].nunique()
+    (4059, 65)
+    """
+    d = _get(name)
+    path = data_path(name)
+    return _load_cached(name, str(path)).copy()
+
