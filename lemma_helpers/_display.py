@@ -12,7 +12,7 @@ def _fmt(x, digits=3):
         return ""
     ax = abs(x)
     if ax != 0 and (ax < 10 ** -(digits) or ax >= 1e6):
-        return f"{x:.{digits}e}"
+        return f"{x:.{digits}g}"
     return f"{x:.{digits}f}" if ax < 100 else f"{x:.{max(digits - 1, 1)}f}"
 
 
@@ -99,9 +99,10 @@ def equation_latex(m, digits: int = 3) -> str:
     y = _tex_name(m.design.response)
     parts = []
     for k, (t, r) in enumerate(fx.iterrows()):
-        coef = f"{_fmt(r.estimate, digits)}\\,({_fmt(r.std_err, digits)})"
+        est = r.estimate if k == 0 else abs(r.estimate)
+        coef = f"{_fmt(est, digits)}\\,({_fmt(r.std_err, digits)})"
         term = "" if t == "Intercept" else r"\," + _tex_name(t) + "_{ij}"
-        sign = "" if k == 0 else " + "
+        sign = "" if k == 0 else (" - " if r.estimate < 0 else " + ")
         parts.append(f"{sign}{coef}{term}")
     rnd = []
     for k, t in enumerate(m.random_terms):
@@ -125,11 +126,11 @@ def equation_latex(m, digits: int = 3) -> str:
             for j in range(i + 1):
                 if om[i, j] == 0:
                     continue
-                zi, zj = _tex_name(names[i]), _tex_name(names[j])
-                if i == j:
-                    terms.append(f"{_fmt(om[i, i], digits)}\\,{zi}^2_{{ij}}")
-                else:
-                    terms.append(f"2 \\times {_fmt(om[i, j], digits)}\\,{zj}_{{ij}}{zi}_{{ij}}")
-        lines.append(r"\operatorname{var}(e_{ij}) &= " + " + ".join(terms))
+                factors = [_tex_name(names[k]) + "_{ij}" for k in (j, i) if names[k] != "Intercept"]
+                if i == j and factors:
+                    factors = [factors[0] + "^2"]
+                coef = _fmt(om[i, j], digits) if i == j else f"2 \\times {_fmt(om[i, j], digits)}"
+                terms.append(coef + "".join(r"\," + f for f in factors))
+        lines.append(r"\operatorname{var}(e_{ij}) &= " + " + ".join(terms).replace("+ -", "- "))
     lines.append(r"-2\log L &= " + f"{m.deviance:,.2f}".replace(",", "{,}") + f"\\quad (n = {m.n_obs:,},\\ J = {m.n_groups})".replace(",", "{,}"))
     return r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"

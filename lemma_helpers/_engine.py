@@ -24,6 +24,7 @@ Learners are welcome to read this file; it is the whole estimation method.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -292,15 +293,24 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
                                 method="L-BFGS-B", bounds=bounds, options=options)
         n_evals = res.nfev
     else:
-        res = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=bounds, options=options)
+        phi0[np.abs(phi0) < 1e-12] = 0.0
+        x0 = np.r_[theta0, phi0]
+        with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # inf - inf in finite differences
+            res = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=bounds, options=options)
         n_evals = res.nfev
-        # finite-difference gradients stall early: polish without derivatives
-        res2 = optimize.minimize(objective, res.x, method="Nelder-Mead",
-                                 options={"xatol": 1e-9, "fatol": 1e-11, "maxfev": 20000,
-                                          "adaptive": True})
-        n_evals += res2.nfev
-        if res2.fun < res.fun:
-            res = res2
+        # A non-positive level-1 variance makes the deviance infinite, which stalls
+        # gradient steps; finish with a derivative-free search, restarted once.
+        for _ in range(2):
+            x = res.x
+            simplex = np.vstack([x] + [x + np.eye(len(x))[i] * max(0.1 * abs(x[i]), 0.05)
+                                       for i in range(len(x))])
+            res2 = optimize.minimize(objective, x, method="Nelder-Mead",
+                                     options={"xatol": 1e-9, "fatol": 1e-10, "maxfev": 20000,
+                                              "adaptive": True, "initial_simplex": simplex})
+            n_evals += res2.nfev
+            if res2.fun <= res.fun:
+                res = res2
     x, fun = res.x, float(res.fun)
     ok, msg = bool(res.success), str(res.message)
     return Optimum(theta=x[:nt], phi_free=x[nt:], deviance=float(fun), converged=bool(ok and np.isfinite(fun)),
