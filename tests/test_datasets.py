@@ -1,0 +1,154 @@
+"""Data layer: registry, tidy tables, downloads, checksums and the messages for faults."""
+import hashlib
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import lemma_helpers as lh
+from lemma_helpers import datasets
+
+MIRROR = Path(os.environ.get("LEMMA_DATA_DIR", "../shared/data"))
+needs_mirror = pytest.mark.skipif(not (MIRROR / "ssls_5.1.txt").exists(),
+                                  reason="mirrored data not available (set LEMMA_DATA_DIR)")
+
+
+def test_list_datasets_columns_and_counts():
+    table = lh.list_datasets()
+    assert list(table.columns) == ["name", "description", "level1_units", "groups", "group", "source", "licence"]
+    assert dict(zip(table["name"], table["level1_units"])) == {"ess_hedonism": 36527, "ssls": 33988, "exam": 4059}
+    assert dict(zip(table["name"], table["groups"])) == {"ess_hedonism": 20, "ssls": 508, "exam": 65}
+
+
+@needs_mirror
+def test_ess_tidy():
+    df = lh.load_dataset("ess_hedonism")
+    assert df.shape[0] == 36527
+    assert list(df.columns) == ["country", "respondent", "hedonism", "age", "female", "income",
+                                "income_band", "eduyrs", "income_mean"]
+    assert isinstance(df["country"].dtype, pd.CategoricalDtype)
+    assert df["country"].nunique() == 20
+    assert set(df["country"].cat.categories) == set(datasets.ESS_COUNTRIES.values())
+    assert df["age"].isna().sum() == 163 and df["female"].isna().sum() == 31
+    assert df["income"].isna().sum() == 6783 and df["eduyrs"].isna().sum() == 445
+    assert df["age"].min() >= 14 and df["age"].max() <= 101
+    assert df["income_band"].cat.ordered and df["income_band"].isna().sum() == 6783
+    sizes = df.groupby("country", observed=True).size()
+    assert sizes.min() == 1213 and sizes.max() == 2785 and sizes.idxmin() == "Czech Republic"
+    # country mean income is the mean band over respondents with a known income
+    pl = df[df["country"] == "Poland"]
+    assert pl["income_mean"].iloc[0] == pytest.approx(pl["income"].mean())
+    assert round(df["hedonism"].mean(), 3) == -0.204
+
+
+@needs_mirror
+def test_ssls_tidy():
+    df = lh.load_dataset("ssls")
+    assert df.shape == (33988, 9)
+    assert df["schoolid"].nunique() == 508
+    assert list(df["sclass"].cat.categories) == ["managerial", "intermediate", "working", "unclassified"]
+    assert sorted(df["cohort90"].unique()) == [-6, -4, -2, 0, 6, 8]
+    assert set(df["schtype"].unique()) == {0, 1}
+    sizes = df.groupby("schoolid", observed=True).size()
+    assert sizes.min() == 1 and sizes.max() == 190
+
+
+def test_exam_bundled_works_offline(monkeypatch):
+    monkeypatch.delenv("LEMMA_DATA_DIR", raising=False)
+    df = lh.load_dataset("exam")
+    assert df.shape[0] == 4059 and df["school"].nunique() == 65
+    for col in ["school", "student", "normexam", "standlrt", "schav", "vrband", "avslrt"]:
+        assert col in df.columns
+    # MLwiN coding: the 'high' intake band has the highest reading scores
+    means = df.groupby("schav", observed=True)["standlrt"].mean()
+    assert means["high"] > means["mid"] > means["low"]
+
+
+def test_load_returns_fresh_copy():
+    a = lh.load_dataset("exam")
+    a.loc[a.index[0], "normexam"] = 99.0
+    assert lh.load_dataset("exam")["normexam"].iloc[0] != 99.0
+
+
+def test_unknown_name_suggests():
+    with pytest.raises(lh.LemmaError, match=r"Unknown dataset 'ess_hedonsim'.*Did you mean 'ess_hedonism'"):
+        lh.load_dataset("ess_hedonsim")
+    with pytest.raises(TypeError, match="Dataset names are strings"):
+        lh.load_dataset(3)
+
+
+def test_codebook_lists_every_column():
+    book = lh.codebook("exam")
+    assert set(lh.load_dataset("exam").columns) <= set(book.index)
+
+
+# ---- downloads through pooch from a local server ------------------------------------
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Serve a folder over HTTP on 127.0.0.1 and yield (folder, base_url)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = lambda *a, **k: _QuietHandler(*a, directory=str(root), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _point_at(monkeypatch, tmp_path, url, sha=None):
+    entry = datasets._REGISTRY["ssls"]
+    from dataclasses import replace
+    monkeypatch.setitem(datasets._REGISTRY, "ssls", replace(entry, url=url, sha256=sha or entry.sha256))
+    monkeypatch.delenv("LEMMA_DATA_DIR", raising=False)
+    monkeypatch.setenv("LEMMA_CACHE_DIR", str(tmp_path / "cache"))
+    datasets._load_cached.cache_clear()
+
+
+@needs_mirror
+def test_real_download_and_cache(served, tmp_path, monkeypatch):
+    root, base = served
+    shutil.copy(MIRROR / "ssls_5.1.txt", root / "5.1.txt")
+    _point_at(monkeypatch, tmp_path, f"{base}/5.1.txt")
+    df = lh.load_dataset("ssls")
+    assert df.shape == (33988, 9)
+    cached = tmp_path / "cache" / "ssls_5.1.txt"
+    assert cached.exists()
+    # a truncated cache file is detected by its checksum and fetched again
+    cached.write_bytes(cached.read_bytes()[:1000])
+    datasets._load_cached.cache_clear()
+    assert lh.load_dataset("ssls").shape == (33988, 9)
+    assert hashlib.sha256(cached.read_bytes()).hexdigest() == datasets._REGISTRY["ssls"].sha256
+
+
+def test_failed_download_explains(served, tmp_path, monkeypatch):
+    _, base = served
+    _point_at(monkeypatch, tmp_path, f"{base}/missing.txt")
+    with pytest.raises(lh.LemmaError, match=r"Could not download the ssls data from http://127\.0\.0\.1.*missing\.txt.*LEMMA_DATA_DIR"):
+        lh.load_dataset("ssls")
+
+
+def test_checksum_mismatch_refused(served, tmp_path, monkeypatch):
+    root, base = served
+    (root / "5.1.txt").write_text("caseid,schoolid\n1,1\n")
+    _point_at(monkeypatch, tmp_path, f"{base}/5.1.txt")
+    with pytest.raises(lh.LemmaError, match="does not have the expected SHA-256.*refused"):
+        lh.load_dataset("ssls")
+    assert not (tmp_path / "cache" / "ssls_5.1.txt").exists()
+
+
+def test_data_dir_with_wrong_file_refused(tmp_path, monkeypatch):
+    (tmp_path / "ssls_5.1.txt").write_text("not the file\n")
+    monkeypatch.setenv("LEMMA_DATA_DIR", str(tmp_path))
+    datasets._load_cached.cache_clear()
+    with pytest.raises(lh.LemmaError, match="is not the expected ssls file.*SHA-256"):
+        lh.load_dataset("ssls")

@@ -1,0 +1,391 @@
+"""The engine: published results, an independent likelihood, and the messages for bad input.
+
+lme4 references for every course model are in test_lme4_references.py; this
+file checks the behaviour around them.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+import lemma_helpers as lh
+from lemma_helpers import _engine as E
+from lemma_helpers._design import build_design
+
+
+@pytest.fixture(scope="module")
+def ess():
+    df = lh.load_dataset("ess_hedonism")
+    df["age46"] = df["age"] - 46
+    return df
+
+
+@pytest.fixture(scope="module")
+def ssls():
+    return lh.load_dataset("ssls")
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Simulated two-level data: 30 groups of 3-12, a level-1 and a level-2 x."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(3, 13, 30)
+    g = np.repeat(np.arange(30), sizes)
+    x = rng.normal(size=g.size)
+    z = rng.normal(size=30)[g]
+    u0, u1 = rng.normal(0, 0.7, 30), rng.normal(0, 0.3, 30)
+    y = 1 + 0.5 * x + 0.3 * z + u0[g] + u1[g] * x + rng.normal(0, 1 + 0.3 * (x > 0), g.size)
+    return pd.DataFrame({"y": y, "x": x, "z": z, "b": (x > 0).astype(float), "g": [f"g{i:02d}" for i in g]})
+
+
+# ---- published results (COURSE.md; MLwiN tutorial) ---------------------------------
+def test_exam_null_mlwin_tutorial():
+    # MLwiN tutorial: -0.013, 0.169, 0.848, -2LL 11010.65
+    m = lh.fit("normexam ~ 1 + (1 | school)", data=lh.load_dataset("exam"))
+    assert m.fixed.loc["Intercept", "estimate"] == pytest.approx(-0.013, abs=5e-4)
+    assert m.level2_cov.iloc[0, 0] == pytest.approx(0.169, abs=5e-4)
+    assert m.level1_var == pytest.approx(0.848, abs=5e-4)
+    assert m.deviance == pytest.approx(11010.65, abs=5e-3)
+
+
+def test_exam_random_slope_mlwin_tutorial():
+    # MLwiN tutorial: var(u0) 0.090, cov 0.018, var(u1) 0.015, var(e) 0.554
+    m = lh.fit("normexam ~ standlrt + (1 + standlrt | school)", data=lh.load_dataset("exam"))
+    D = m.level2_cov
+    assert D.loc["Intercept", "Intercept"] == pytest.approx(0.090, abs=5e-4)
+    assert D.loc["Intercept", "standlrt"] == pytest.approx(0.018, abs=5e-4)
+    assert D.loc["standlrt", "standlrt"] == pytest.approx(0.015, abs=5e-4)
+    assert m.level1_var == pytest.approx(0.554, abs=5e-4)
+
+
+def test_ess_null_course_reference(ess):
+    # COURSE.md C5.1: b0 -0.2032 (0.0672), s2_u 0.08977, s2_e 0.88506, VPC 0.092, LR 3286.2
+    m = lh.fit("hedonism ~ 1 + (1 | country)", data=ess)
+    assert m.fixed.loc["Intercept", "estimate"] == pytest.approx(-0.2032, abs=5e-5)
+    assert m.fixed.loc["Intercept", "std_err"] == pytest.approx(0.0672, abs=5e-5)
+    assert m.level2_cov.iloc[0, 0] == pytest.approx(0.08977, abs=5e-6)
+    assert m.level1_var == pytest.approx(0.88506, abs=5e-6)
+    assert m.vpc() == pytest.approx(0.092, abs=5e-4)
+    assert m.loglik == pytest.approx(-49651.68, abs=5e-3)
+    lr = lh.lr_test(lh.fit_ols("hedonism ~ 1", data=ess), m)
+    assert lr.statistic == pytest.approx(3286.2, abs=0.1) and lr.df == 1
+    assert "boundary" in lr.method
+    effects = m.group_effects()
+    assert effects["effect"].idxmin() == "Poland" and effects["effect"].idxmax() == "Denmark"
+    assert effects.loc["Poland", "effect"] == pytest.approx(-0.72, abs=0.005)
+    assert effects.loc["Denmark", "effect"] == pytest.approx(0.42, abs=0.005)
+
+
+def test_shrinkage_factor_formula(ess):
+    m = lh.fit("hedonism ~ 1 + (1 | country)", data=ess)
+    ge = m.group_effects()
+    s2u, s2e = m.level2_cov.iloc[0, 0], m.level1_var
+    assert np.allclose(ge["shrinkage"], s2u / (s2u + s2e / ge["n"]))
+    assert list(ge.columns) == ["n", "effect", "se", "ci_lower", "ci_upper", "shrinkage", "rank"]
+    assert sorted(ge["rank"]) == list(range(1, 21))
+
+
+def test_raw_and_centred_age_reach_the_same_optimum(ess):
+    sample = ess.dropna(subset=["age"])
+    centred = lh.fit("hedonism ~ age46 + (1 + age46 | country)", data=sample)
+    raw = lh.fit("hedonism ~ age + (1 + age | country)", data=sample)
+    assert raw.loglik == pytest.approx(centred.loglik, abs=1e-6)
+    ages = [18, 46, 86]
+    assert np.allclose(raw.level2_variance(age=ages), centred.level2_variance(age46=np.subtract(ages, 46)), rtol=1e-5)
+    # COURSE.md C5.3: level-2 variance 0.053 at 18 and 0.192 at 86
+    assert np.round(raw.level2_variance(age=[18, 86]), 3).tolist() == [0.053, 0.192]
+
+
+def test_level1_separate_variances_course_reference(ess):
+    # COURSE.md C5.5: men 0.757, women 0.808, LR 18.5 on 1 df
+    base = lh.fit("hedonism ~ age46 + female + (1 | country)", data=ess)
+    m = lh.fit("hedonism ~ age46 + female + (1 | country)", data=ess, level1="~ 0 + C(female)")
+    assert np.round(np.diag(m.level1_cov), 3).tolist() == [0.757, 0.808]
+    lr = lh.lr_test(base, m)
+    assert lr.df == 1 and lr.statistic == pytest.approx(18.5, abs=0.1)
+
+
+def test_level1_quadratic_course_reference(ess):
+    # COURSE.md C5.5: 0.64 at 18, 0.78 at 46, 0.97 at 80; LR 268 on 2 df
+    base = lh.fit("hedonism ~ age46 + female + (1 | country)", data=ess)
+    m = lh.fit("hedonism ~ age46 + female + (1 | country)", data=ess, level1="~ 1 + age46")
+    assert np.round(m.level1_variance(age46=[-28, 0, 34]), 2).tolist() == [0.64, 0.78, 0.97]
+    assert lh.lr_test(base, m).statistic == pytest.approx(268, abs=0.5)
+    vpc = m.vpc(age46=[-28, 34])
+    assert list(vpc.columns) == ["age46", "level2_var", "level1_var", "vpc"]
+    assert vpc["vpc"].iloc[0] > vpc["vpc"].iloc[1]
+
+
+def test_ssls_null_course_reference(ssls):
+    # COURSE.md P5.1: 30.601 (0.369), 61.02, 258.36, VPC 0.191, LR 3749.78
+    m = lh.fit("score ~ 1 + (1 | schoolid)", data=ssls)
+    assert m.fixed.loc["Intercept", "estimate"] == pytest.approx(30.601, abs=5e-4)
+    assert m.fixed.loc["Intercept", "std_err"] == pytest.approx(0.369, abs=5e-4)
+    assert m.level2_cov.iloc[0, 0] == pytest.approx(61.02, abs=5e-3)
+    assert m.level1_var == pytest.approx(258.36, abs=5e-3)
+    assert m.vpc() == pytest.approx(0.191, abs=5e-4)
+    assert lh.lr_test(lh.fit_ols("score ~ 1", data=ssls), m).statistic == pytest.approx(3749.78, abs=5e-3)
+
+
+def test_ssls_random_slope_course_reference(ssls):
+    # COURSE.md P5.3: 42.859 - 2.048x + 0.161x^2, LR 227 on 2 df
+    ri = lh.fit("score ~ cohort90 + (1 | schoolid)", data=ssls)
+    rs = lh.fit("score ~ cohort90 + (1 + cohort90 | schoolid)", data=ssls)
+    D = rs.level2_cov
+    assert D.loc["Intercept", "Intercept"] == pytest.approx(42.859, abs=5e-3)
+    assert 2 * D.loc["Intercept", "cohort90"] == pytest.approx(-2.048, abs=5e-3)
+    assert D.loc["cohort90", "cohort90"] == pytest.approx(0.161, abs=5e-4)
+    lr = lh.lr_test(ri, rs)
+    assert lr.df == 2 and round(lr.statistic) == 227
+
+
+# ---- an independent check of the likelihood -----------------------------------------
+def _dense_loglik(y, X, Z, groups, D, level1_var, beta):
+    """Log-likelihood by building V_j for every group: slow, but obviously right."""
+    total = 0.0
+    for g in np.unique(groups):
+        rows = groups == g
+        V = Z[rows] @ D @ Z[rows].T + np.diag(level1_var[rows])
+        total += sps.multivariate_normal(X[rows] @ beta, V).logpdf(y[rows])
+    return total
+
+
+@pytest.mark.parametrize("level1", [None, "~ 0 + C(b)", "~ 1 + x"])
+def test_loglik_matches_dense_computation(small, level1):
+    m = lh.fit("y ~ x + z + (1 + x | g)", data=small, level1=level1)
+    d = m.design
+    var1 = m.level1_variance(x=small["x"], b=small["b"])
+    dense = _dense_loglik(d.y, d.X, d.Z, d.groups, m.level2_cov.to_numpy(), var1,
+                          m.fixed["estimate"].to_numpy())
+    assert m.loglik == pytest.approx(dense, abs=1e-8)
+
+
+def test_optimum_is_a_maximum(small):
+    m = lh.fit("y ~ x + z + (1 + x | g)", data=small)
+    D = m.level2_cov.to_numpy()
+    st = m._stats
+    best = E.full_deviance(st, D, np.array([m.level1_var]))
+    for k in range(20):
+        rng = np.random.default_rng(k)
+        P = rng.normal(scale=1e-3, size=(2, 2))
+        P = P + P.T
+        assert E.full_deviance(st, D + P, np.array([m.level1_var * (1 + rng.normal(scale=1e-3))])) >= best - 1e-9
+
+
+def test_exact_gradient_matches_finite_differences(ssls):
+    d = build_design("score ~ cohort90 + female + (1 + cohort90 + female | schoolid)", ssls)
+    st = E.cell_stats(d.X, d.Z, d.y / d.y.std(), d.groups)
+    theta = np.array([0.5, 0.1, 0.3, -0.05, 0.02, 0.2])
+    for reml in (False, True):
+        _, grad = E.deviance_and_gradient(st, theta, reml)
+        f = lambda t: E.profiled_deviance(st, E.theta_to_T(t, 3), None, reml)  # noqa: E731
+        h = 1e-6
+        num = [(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(6)]
+        assert np.allclose(grad, num, rtol=1e-5, atol=1e-3)
+
+
+def test_agrees_with_statsmodels_where_statsmodels_is_right():
+    import statsmodels.formula.api as smf
+
+    exam = lh.load_dataset("exam")
+    ours = lh.fit("normexam ~ standlrt + (1 | school)", data=exam, reml=True)
+    theirs = smf.mixedlm("normexam ~ standlrt", exam, groups=exam["school"]).fit(reml=True, method=["lbfgs", "bfgs"])
+    assert ours.loglik == pytest.approx(theirs.llf, abs=1e-4)
+    assert np.allclose(ours.fixed["estimate"], theirs.fe_params, atol=1e-5)
+    assert ours.level1_var == pytest.approx(theirs.scale, rel=1e-4)
+
+
+# ---- results -------------------------------------------------------------------------
+def test_result_is_read_only_and_displays(small):
+    m = lh.fit("y ~ x + (1 | g)", data=small)
+    with pytest.raises(AttributeError, match="read-only"):
+        m.reml = True
+    text = repr(m)
+    assert "Fixed part" in text and "Random part" in text and "-2 log-likelihood" in text
+    assert "<table" in m._repr_html_()
+    assert r"\begin{aligned}" in m.equation()._repr_latex_()
+    frame = m.to_frame()
+    assert list(frame.columns) == ["part", "term", "estimate", "std_err"]
+    assert len(frame) == 2 + 2
+
+
+def test_information_criteria(small):
+    m = lh.fit("y ~ x + (1 | g)", data=small)
+    assert m.n_params == 4
+    assert m.aic == pytest.approx(m.deviance + 8)
+    assert m.bic == pytest.approx(m.deviance + 4 * np.log(m.n_obs))
+
+
+def test_reml_differs_from_ml_and_variance_ses_are_positive(small):
+    ml = lh.fit("y ~ x + (1 | g)", data=small)
+    reml = lh.fit("y ~ x + (1 | g)", data=small, reml=True)
+    assert reml.level2_cov.iloc[0, 0] > ml.level2_cov.iloc[0, 0]
+    assert (ml.random["std_err"] > 0).all()
+
+
+def test_predict_fixed_and_group_specific(small):
+    m = lh.fit("y ~ x + (1 + x | g)", data=small)
+    pred = m.predict()
+    ge = m.group_effects()
+    row = small.loc[m.design.index[0]]
+    fixed = m.fixed.loc["Intercept", "estimate"] + m.fixed.loc["x", "estimate"] * row["x"]
+    assert pred["fixed"].iloc[0] == pytest.approx(fixed)
+    u = ge.loc[row["g"]]
+    assert pred["group_specific"].iloc[0] == pytest.approx(fixed + u["Intercept"] + u["x"] * row["x"])
+    new = pd.DataFrame({"x": [0.0], "z": [0.0], "g": ["unseen"]})
+    assert m.predict(new)["group_specific"].iloc[0] == pytest.approx(m.predict(new)["fixed"].iloc[0])
+
+
+def test_reference_category(ssls):
+    m = lh.fit("score ~ sclass + (1 | schoolid)", data=ssls, reference={"sclass": "working"})
+    assert "sclass[T.managerial]" in m.fixed.index and "sclass[T.working]" not in m.fixed.index
+    assert "sclass = working" in repr(m)
+
+
+def test_small_sample_tests(ess):
+    # A country-level predictor with 20 countries: t with about 18-19 df, not z.
+    m = lh.fit("hedonism ~ age46 + income_mean + (1 | country)", data=ess)
+    sat = m.fixed_effects("satterthwaite")
+    assert 15 < sat.loc["income_mean", "df"] < 22
+    assert sat.loc["income_mean", "p_value"] > m.fixed.loc["income_mean", "p_value"]
+    bw = m.fixed_effects("between-within")
+    assert bw.loc["income_mean", "df"] == 18 and bw.loc["age46", "df"] == m.n_obs - 20 - 1
+
+
+# ---- bad input -----------------------------------------------------------------------
+def test_missing_column_suggests(small):
+    with pytest.raises(lh.LemmaError, match=r"Column 'xx'.*not in the data.*Did you mean 'x'"):
+        lh.fit("y ~ xx + (1 | g)", data=small)
+    with pytest.raises(lh.LemmaError, match=r"Column 'gg' is not in data.*Did you mean 'g'"):
+        lh.fit("y ~ x + (1 | gg)", data=small)
+
+
+def test_missing_values_dropped_with_note(small):
+    holes = small.copy()
+    holes.loc[holes.index[:7], "x"] = np.nan
+    m = lh.fit("y ~ x + (1 | g)", data=holes)
+    assert m.n_obs == len(small) - 7 and m.n_dropped == 7
+    assert any("7 rows with a missing value were dropped" in n for n in m.notes)
+    full = lh.fit("y ~ 1 + (1 | g)", data=holes)
+    with pytest.raises(lh.LemmaError, match="different rows"):
+        lh.lr_test(full, m)
+
+
+def test_non_numeric_response(small):
+    bad = small.assign(y=np.where(small["y"] > 1, "high", "low"))
+    with pytest.raises(lh.LemmaError, match="response 'y' is not numeric"):
+        lh.fit("y ~ x + (1 | g)", data=bad)
+
+
+def test_one_group_only(small):
+    with pytest.raises(lh.LemmaError, match="only 1 group"):
+        lh.fit("y ~ x + (1 | g)", data=small.assign(g="same"))
+
+
+def test_random_term_not_in_fixed_part_warns(small):
+    with pytest.warns(lh.LemmaWarning, match=r"random term\(s\) 'x' are not in the fixed part"):
+        lh.fit("y ~ 1 + (1 + x | g)", data=small)
+
+
+def test_collinear_fixed_part(small):
+    with pytest.raises(lh.LemmaError, match=r"perfectly collinear: 'x2'"):
+        lh.fit("y ~ x + x2 + (1 | g)", data=small.assign(x2=2 * small["x"]))
+
+
+def test_no_random_part_explains(small):
+    with pytest.raises(lh.LemmaError, match=r"no random part.*\(1 \| group\).*lh.fit_ols"):
+        lh.fit("y ~ x", data=small)
+    with pytest.raises(lh.LemmaError, match="no '~'"):
+        lh.fit("y x (1 | g)", data=small)
+    with pytest.raises(lh.LemmaError, match="2 random parts"):
+        lh.fit("y ~ x + (1 | g) + (1 | z)", data=small)
+
+
+def test_not_a_dataframe():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        lh.fit("y ~ x + (1 | g)", data={"y": [1]})
+
+
+def test_boundary_fit_gets_a_note():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"y": rng.normal(size=200), "g": np.repeat(np.arange(20), 10)})
+    m = lh.fit("y ~ 1 + (1 | g)", data=df)
+    assert m.level2_cov.iloc[0, 0] < 1e-6
+    assert any("boundary" in n for n in m.notes)
+    assert "Note:" in repr(m)
+
+
+def test_unidentifiable_level1_function(small):
+    with pytest.raises(lh.LemmaError, match=r"cannot tell them all apart.*'~ 0 \+ C\(x\)'"):
+        lh.fit("y ~ x + (1 | g)", data=small, level1="~ 1 + b")
+
+
+def test_bad_reference_level(ssls):
+    with pytest.raises(lh.LemmaError, match=r"'workers' is not a level of 'sclass'.*Did you mean 'working'"):
+        lh.fit("score ~ sclass + (1 | schoolid)", data=ssls, reference={"sclass": "workers"})
+
+
+def test_vpc_needs_values_when_variances_vary(small):
+    m = lh.fit("y ~ x + (1 + x | g)", data=small)
+    with pytest.raises(lh.LemmaError, match=r"depend on explanatory variables.*m.vpc\(x=\[...\]\)"):
+        m.vpc()
+    with pytest.raises(lh.LemmaError, match="level1_cov"):
+        lh.fit("y ~ x + (1 | g)", data=small, level1="~ 0 + C(b)").level1_var
+
+
+def test_unknown_test_and_term(small):
+    m = lh.fit("y ~ x + (1 + x | g)", data=small)
+    with pytest.raises(lh.LemmaError, match="Unknown test 'wald'.*satterthwaite"):
+        m.fixed_effects("wald")
+    with pytest.raises(lh.LemmaError, match="Unknown random term 'z'"):
+        m.group_effects(term="z")
+
+
+# ---- tests ---------------------------------------------------------------------------
+def test_lr_test_messages(small):
+    a = lh.fit("y ~ x + (1 | g)", data=small, reml=True)
+    b = lh.fit("y ~ x + z + (1 | g)", data=small, reml=True)
+    with pytest.raises(lh.LemmaError, match="REML likelihoods of models with different fixed parts"):
+        lh.lr_test(a, b)
+    ml_a, ml_b = lh.fit("y ~ x + (1 | g)", data=small), lh.fit("y ~ x + z + (1 | g)", data=small)
+    with pytest.raises(lh.LemmaError, match="pass the simpler model first"):
+        lh.lr_test(ml_b, ml_a)
+    with pytest.raises(lh.LemmaError, match="REML fit and the other an ML fit"):
+        lh.lr_test(ml_a, b)
+    res = lh.lr_test(ml_a, ml_b)
+    assert res.df == 1 and "boundary" not in res.method
+    assert res.p_value == pytest.approx(sps.chi2.sf(res.statistic, 1))
+
+
+def test_boundary_mixture_for_random_slope(small):
+    ri = lh.fit("y ~ x + (1 | g)", data=small)
+    rs = lh.fit("y ~ x + (1 + x | g)", data=small)
+    res = lh.lr_test(ri, rs)
+    assert res.df == 2
+    assert res.p_value == pytest.approx(0.5 * sps.chi2.sf(res.statistic, 1) + 0.5 * sps.chi2.sf(res.statistic, 2))
+    plain = lh.lr_test(ri, rs, boundary=False)
+    assert plain.p_value > res.p_value
+
+
+def test_wald_test(ssls):
+    m = lh.fit("score ~ cohort90 + sclass + (1 | schoolid)", data=ssls, reference={"sclass": "working"})
+    w = lh.wald_test(m, "sclass")
+    assert w.df == 3 and w.p_value < 1e-10
+    single = lh.wald_test(m, ["cohort90"])
+    assert single.statistic == pytest.approx(m.fixed.loc["cohort90", "z"] ** 2)
+    with pytest.raises(lh.LemmaError, match="Unknown fixed term"):
+        lh.wald_test(m, ["cohort"])
+
+
+def test_design_effect():
+    assert lh.design_effect(1826, 0.0921) == pytest.approx(169.1, abs=0.05)
+    with pytest.raises(lh.LemmaError, match="between 0 and 1"):
+        lh.design_effect(10, 1.5)
+
+
+def test_fit_ols_cluster_robust_ses_are_larger(ess):
+    naive = lh.fit_ols("hedonism ~ income_mean", data=ess)
+    robust = lh.fit_ols("hedonism ~ income_mean", data=ess, cluster="country")
+    assert robust.fixed.loc["income_mean", "std_err"] > 5 * naive.fixed.loc["income_mean", "std_err"]
+    with pytest.raises(lh.LemmaError, match="has a random part"):
+        lh.fit_ols("y ~ x + (1 | g)", data=ess)
