@@ -164,7 +164,7 @@ def pieces(stats: CellStats, T, phi_upper=None):
         return None
     AinvTB = np.linalg.solve(A, T @ B)     # (I + T Z'WZ)^-1 T Z'W[X y]
     M = S[:, xy][:, :, xy].sum(axis=0) - np.einsum("gqa,gqb->ab", B, AinvTB)
-    return {"logdet_a": float(logdet.sum()), "logdet_w": logdet_w, "M": M, "A": A, "B": B}
+    return {"logdet_a": float(logdet.sum()), "logdet_w": logdet_w, "M": M, "A": A, "B": B, "S": S}
 
 
 def profiled_deviance(stats: CellStats, T, phi_upper=None, reml=False):
@@ -190,38 +190,68 @@ def profiled_deviance(stats: CellStats, T, phi_upper=None, reml=False):
     return dev + n * (1 + np.log(2 * np.pi * r2 / n))
 
 
-def deviance_and_gradient(stats: CellStats, theta, reml=False):
-    """Profiled deviance and its exact gradient in theta (homoscedastic level 1).
+def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | None" = None):
+    """Profiled deviance and its exact gradient in theta (and the level-1 parameters).
 
-    With A_j = I + T Z_j'Z_j, b_j = Z_j'(y_j - X_j beta) and a_j = A_j^-T b_j,
-    d dev / dT = sum_j A_j^-T Z_j'Z_j - (nu / r2) sum_j a_j a_j'
-    (REML adds - sum_j P_j (X'WX)^-1 P_j' with P_j = A_j^-T Z_j'X_j), and
+    With A_j = I + T Z_j'W_j Z_j, b_j = Z_j'W_j(y_j - X_j beta) and a_j = A_j^-T b_j,
+    d dev / dT = sum_j A_j^-T Z_j'W_j Z_j - (nu / r2) sum_j a_j a_j'
+    (REML adds - sum_j P_j (X'WX)^-1 P_j' with P_j = A_j^-T Z_j'W_j X_j), and
     T = L L' turns that into the gradient over the elements of L.
+    For the level-1 parameters, the gradient of the deviance with respect to a
+    group's weighted cross-products S_j is K_j on the Z'Z block (K_j = A_j^-1 T)
+    plus (nu / r2) v_j v_j' with v_j = (-beta, -K_j b_j, 1) (plus the REML term);
+    each cell's S_c / w_c and log w_c then give the chain rule to Phi.
     """
     q, p, n = stats.q, stats.p, stats.n_obs
+    nt = n_theta(q)
     L = np.zeros((q, q))
-    L[np.tril_indices(q)] = theta
+    L[np.tril_indices(q)] = x[:nt]
     T = L @ L.T
-    pc = pieces(stats, T)
+    phi_upper = None if spec is None else phi_matrix(x[nt:], spec)
+    pc = pieces(stats, T, phi_upper)
     if pc is None:
-        return np.inf, np.zeros_like(theta)
-    M, A, B = pc["M"], pc["A"], pc["B"]
+        return np.inf, np.zeros_like(x)
+    M, A, B, S = pc["M"], pc["A"], pc["B"], pc["S"]
     XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
     beta = np.linalg.solve(XWX, XWy)
     r2 = yWy - XWy @ beta
+    if not r2 > 0:
+        return np.inf, np.zeros_like(x)
     nu = n - p if reml else n
-    ZZ = stats.S[:, p:p + q, p:p + q]
-    AinvT = np.linalg.inv(A).transpose(0, 2, 1)
+    ZZ = S[:, p:p + q, p:p + q]
+    Ainv = np.linalg.inv(A)
+    AinvT = Ainv.transpose(0, 2, 1)
     b = B[:, :, p] - B[:, :, :p] @ beta
     a = (AinvT @ b[:, :, None])[:, :, 0]
     G = (AinvT @ ZZ).sum(axis=0) - (nu / r2) * a.T @ a
-    dev = pc["logdet_a"] + nu * (1 + np.log(2 * np.pi * r2 / nu))
+    dev = pc["logdet_a"] + pc["logdet_w"] + nu * (1 + np.log(2 * np.pi * r2 / nu))
     if reml:
+        H = np.linalg.inv(XWX)
         P = AinvT @ B[:, :, :p]
-        G -= np.einsum("gia,ab,gjb->ij", P, np.linalg.inv(XWX), P)
+        G -= np.einsum("gia,ab,gjb->ij", P, H, P)
         dev += np.linalg.slogdet(XWX)[1]
     grad = ((G + G.T) @ L)[np.tril_indices(q)]
-    return dev, grad
+    if spec is None:
+        return dev, grad
+    K = Ainv @ T
+    u = (K @ b[:, :, None])[:, :, 0]
+    k = p + q + 1
+    v = np.zeros((len(S), k))
+    v[:, :p], v[:, p:p + q], v[:, -1] = -beta, -u, 1.0
+    GS = (nu / r2) * v[:, :, None] * v[:, None, :]
+    GS[:, p:p + q, p:p + q] += K
+    if reml:
+        Em = np.zeros((len(S), k, p))
+        Em[:, :p, :] = np.eye(p)
+        Em[:, p:p + q, :] = -(K @ B[:, :, :p])
+        GS += Em @ H @ Em.transpose(0, 2, 1)
+    w = _weights(stats, phi_upper)
+    dw = -np.einsum("cab,cab->c", GS[stats.cell_group], stats.S) / w ** 2 + stats.n / w
+    iu = np.triu_indices(spec.m)
+    coef = np.where(iu[0] == iu[1], 1.0, 2.0)
+    dphi = (dw[:, None] * stats.Q).sum(axis=0) * coef
+    others = [i for i in spec.free if i != spec.scale_index]
+    return dev, np.r_[grad, dphi[others]]
 
 
 def full_deviance(stats: CellStats, D, omega_upper, scale_index=0, reml=False):
@@ -247,6 +277,45 @@ def full_deviance(stats: CellStats, D, omega_upper, scale_index=0, reml=False):
     if reml:
         dev += np.linalg.slogdet(XWX)[1] - p * np.log(2 * np.pi * sigma2)
     return dev
+
+
+def _newton_polish(raw, x, f, max_iter=60):
+    """Damped Newton steps until the gradient vanishes; returns x, f and evaluations used."""
+    n = len(x)
+    evals = 0
+    _, g = raw(x)
+    for _ in range(max_iter):
+        h = 1e-5 * np.maximum(np.abs(x), 1e-2)
+        H = np.empty((n, n))
+        for i in range(n):
+            e = np.zeros(n)
+            e[i] = h[i]
+            H[:, i] = (raw(x + e)[1] - raw(x - e)[1]) / (2 * h[i])
+        evals += 2 * n
+        H = (H + H.T) / 2
+        scale = np.max(np.abs(np.diag(H))) or 1.0
+        lam = 0.0
+        accepted = False
+        while lam < 1e8 * scale:
+            try:
+                c = np.linalg.cholesky(H + lam * np.eye(n))
+                d = -np.linalg.solve(c.T, np.linalg.solve(c, g))
+            except np.linalg.LinAlgError:
+                lam = max(10 * lam, 1e-8 * scale)
+                continue
+            fn, gn = raw(x + d)
+            evals += 1
+            if np.isfinite(fn) and fn <= f + 1e-12:
+                accepted = True
+                break
+            lam = max(10 * lam, 1e-8 * scale)
+        if not accepted:
+            break
+        decrease = f - fn
+        x, f, g = x + d, fn, gn
+        if decrease < 1e-9 and np.max(np.abs(d)) < 1e-7:
+            break
+    return x, f, evals
 
 
 @dataclass
@@ -279,42 +348,56 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     else:
         phi0 = np.zeros(0)
 
-    def objective(x):
-        T = theta_to_T(x[:nt], q)
-        phi = None if spec is None else phi_matrix(x[nt:], spec)
-        return profiled_deviance(stats, T, phi, reml)
-
+    if len(phi0):
+        phi0[np.abs(phi0) < 1e-12] = 0.0
     x0 = np.r_[theta0, phi0]
     bounds = [(0.0, None) if d else (None, None) for d in diag] + [(None, None)] * len(phi0)
     options = {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000, "maxfun": 20000}
-    if spec is None:
-        # exact gradient: quasi-Newton steps converge in a few dozen evaluations
-        res = optimize.minimize(lambda x: deviance_and_gradient(stats, x, reml), x0, jac=True,
-                                method="L-BFGS-B", bounds=bounds, options=options)
-        n_evals = res.nfev
-    else:
-        phi0[np.abs(phi0) < 1e-12] = 0.0
-        x0 = np.r_[theta0, phi0]
-        with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # inf - inf in finite differences
-            res = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=bounds, options=options)
-        n_evals = res.nfev
-        # A non-positive level-1 variance makes the deviance infinite, which stalls
-        # gradient steps; finish with a derivative-free search, restarted once.
-        for _ in range(2):
-            x = res.x
-            simplex = np.vstack([x] + [x + np.eye(len(x))[i] * max(0.1 * abs(x[i]), 0.05)
-                                       for i in range(len(x))])
-            res2 = optimize.minimize(objective, x, method="Nelder-Mead",
-                                     options={"xatol": 1e-9, "fatol": 1e-10, "maxfev": 20000,
-                                              "adaptive": True, "initial_simplex": simplex})
-            n_evals += res2.nfev
-            if res2.fun <= res.fun:
-                res = res2
-    x, fun = res.x, float(res.fun)
-    ok, msg = bool(res.success), str(res.message)
-    return Optimum(theta=x[:nt], phi_free=x[nt:], deviance=float(fun), converged=bool(ok and np.isfinite(fun)),
-                   message=msg, n_evals=int(n_evals))
+    raw = lambda x: deviance_and_gradient(stats, x, reml, spec)  # noqa: E731
+    # Precondition: rescale each parameter by its curvature at the start, so that
+    # the first quasi-Newton steps have sensible lengths (a unit step in a level-1
+    # parameter could otherwise make the level-1 variance negative somewhere).
+    h = 1e-4
+    curv = np.array([(raw(x0 + h * e)[1][i] - raw(x0 - h * e)[1][i]) / (2 * h)
+                     for i, e in enumerate(np.eye(len(x0)))])
+    scale = 1 / np.sqrt(np.where(np.isfinite(curv) & (np.abs(curv) > 1e-8), np.abs(curv), 1.0))
+    n_evals = 2 * len(x0)
+
+    def fun(y):
+        dev, grad = raw(y * scale)
+        return dev, grad * scale
+
+    res = None
+    # exact gradients: quasi-Newton steps converge in a few dozen evaluations; a
+    # restart from the end point confirms the optimum
+    for _ in range(3):
+        start = x0 / scale if res is None else res.x
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            new = optimize.minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        n_evals += new.nfev
+        improved = res is None or new.fun < res.fun - 1e-10
+        if res is None or new.fun <= res.fun:
+            res = new
+        if not improved:
+            break
+    res.x = res.x * scale
+    fun = raw
+    # Newton polish with a finite-difference Hessian of the exact gradient: quasi-Newton
+    # steps can stall in the curved valleys of random parts with several terms.
+    x, f = res.x, float(res.fun)
+    x, f, extra = _newton_polish(raw, x, f)
+    res.x, res.fun = x, f
+    n_evals += extra
+    x, f = res.x, float(res.fun)
+    _, g = fun(x)
+    at_bound = np.array([lo is not None and xi <= lo + 1e-12 and gi > 0
+                         for (lo, _hi), xi, gi in zip(bounds, x, g)])
+    projected = np.where(at_bound, 0.0, g)
+    ok = bool(np.isfinite(f) and (res.success or np.max(np.abs(projected)) < 1e-3))
+    msg = str(res.message) if ok else (
+        f"the gradient is still {np.max(np.abs(projected)):.2g} at the end ({res.message})")
+    return Optimum(theta=x[:nt], phi_free=x[nt:], deviance=f, converged=ok, message=msg,
+                   n_evals=int(n_evals))
 
 
 def gls(stats: CellStats, T, phi_upper, reml: bool):
