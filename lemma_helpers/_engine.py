@@ -351,7 +351,6 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     if len(phi0):
         phi0[np.abs(phi0) < 1e-12] = 0.0
     x0 = np.r_[theta0, phi0]
-    bounds = [(0.0, None) if d else (None, None) for d in diag] + [(None, None)] * len(phi0)
     options = {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000, "maxfun": 20000}
     raw = lambda x: deviance_and_gradient(stats, x, reml, spec)  # noqa: E731
     # Precondition: rescale each parameter by its curvature at the start, so that
@@ -367,35 +366,46 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
         dev, grad = raw(y * scale)
         return dev, grad * scale
 
-    res = None
-    # exact gradients: quasi-Newton steps converge in a few dozen evaluations; a
-    # restart from the end point confirms the optimum
-    for _ in range(3):
-        start = x0 / scale if res is None else res.x
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            new = optimize.minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
-        n_evals += new.nfev
-        improved = res is None or new.fun < res.fun - 1e-10
-        if res is None or new.fun <= res.fun:
-            res = new
-        if not improved:
-            break
-    res.x = res.x * scale
-    fun = raw
-    # Newton polish with a finite-difference Hessian of the exact gradient: quasi-Newton
-    # steps can stall in the curved valleys of random parts with several terms.
-    x, f = res.x, float(res.fun)
-    x, f, extra = _newton_polish(raw, x, f)
-    res.x, res.fun = x, f
-    n_evals += extra
-    x, f = res.x, float(res.fun)
-    _, g = fun(x)
-    at_bound = np.array([lo is not None and xi <= lo + 1e-12 and gi > 0
-                         for (lo, _hi), xi, gi in zip(bounds, x, g)])
-    projected = np.where(at_bound, 0.0, g)
-    ok = bool(np.isfinite(f) and (res.success or np.max(np.abs(projected)) < 1e-3))
-    msg = str(res.message) if ok else (
-        f"the gradient is still {np.max(np.abs(projected)):.2g} at the end ({res.message})")
+    # Unbounded: the sign of a column of L does not change T = L L', and bounds would
+    # trap the search at a zero diagonal, where the gradient in that direction vanishes.
+    bounds = [(None, None)] * len(x0)
+
+    def search(start_x):
+        nonlocal n_evals
+        res = None
+        # exact gradients: quasi-Newton steps converge in a few dozen evaluations;
+        # a restart from the end point confirms the optimum
+        for _ in range(3):
+            start = start_x / scale if res is None else res.x
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                new = optimize.minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+            n_evals += new.nfev
+            improved = res is None or new.fun < res.fun - 1e-10
+            if res is None or new.fun <= res.fun:
+                res = new
+            if not improved:
+                break
+        # Newton polish with a finite-difference Hessian of the exact gradient:
+        # quasi-Newton steps can stall in curved valleys of random parts with several terms.
+        x, f, extra = _newton_polish(raw, res.x * scale, float(res.fun))
+        n_evals += extra
+        return x, f, res
+
+    x, f, res = search(x0)
+    # A zero diagonal of L is a stationary point in its own direction (a saddle when the
+    # variance should be positive): restart from a small positive value to make sure.
+    big = max(np.max(np.abs(x[:nt])), 1e-3)
+    for i in np.flatnonzero(diag):
+        if abs(x[i]) < 1e-6 * big:
+            trial = x.copy()
+            trial[i] = 0.1 * big
+            x2, f2, res2 = search(trial)
+            if f2 < f - 1e-9:
+                x, f, res = x2, f2, res2
+    _, g = raw(x)
+    ok = bool(np.isfinite(f) and np.max(np.abs(g)) < 1e-3)
+    msg = "the gradient vanishes at the optimum" if ok else (
+        f"the gradient is still {np.max(np.abs(g)):.2g} at the end ({res.message})")
     return Optimum(theta=x[:nt], phi_free=x[nt:], deviance=f, converged=ok, message=msg,
                    n_evals=int(n_evals))
 
