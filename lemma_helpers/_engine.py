@@ -159,10 +159,16 @@ def pieces(stats: CellStats, T, phi_upper=None):
     ZZ = S[:, p:p + q, p:p + q]
     B = S[:, p:p + q][:, :, xy]            # Z'W[X y], shape (G, q, p+1)
     A = np.eye(q) + T @ ZZ                 # (G, q, q), not symmetric in general
-    sign, logdet = np.linalg.slogdet(A)
-    if np.any(sign <= 0):
-        return None
-    AinvTB = np.linalg.solve(A, T @ B)     # (I + T Z'WZ)^-1 T Z'W[X y]
+    if q == 1:                             # random intercepts: everything is a scalar
+        if np.any(A <= 0):
+            return None
+        logdet = np.log(A[:, 0, 0])
+        AinvTB = (T[0, 0] / A) * B
+    else:
+        sign, logdet = np.linalg.slogdet(A)
+        if np.any(sign <= 0):
+            return None
+        AinvTB = np.linalg.solve(A, T @ B)  # (I + T Z'WZ)^-1 T Z'W[X y]
     M = S[:, xy][:, :, xy].sum(axis=0) - np.einsum("gqa,gqb->ab", B, AinvTB)
     return {"logdet_a": float(logdet.sum()), "logdet_w": logdet_w, "M": M, "A": A, "B": B, "S": S}
 
@@ -219,7 +225,7 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | N
         return np.inf, np.zeros_like(x)
     nu = n - p if reml else n
     ZZ = S[:, p:p + q, p:p + q]
-    Ainv = np.linalg.inv(A)
+    Ainv = 1 / A if q == 1 else np.linalg.inv(A)
     AinvT = Ainv.transpose(0, 2, 1)
     b = B[:, :, p] - B[:, :, :p] @ beta
     a = (AinvT @ b[:, :, None])[:, :, 0]
@@ -372,19 +378,11 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
 
     def search(start_x):
         nonlocal n_evals
-        res = None
-        # exact gradients: quasi-Newton steps converge in a few dozen evaluations;
-        # a restart from the end point confirms the optimum
-        for _ in range(3):
-            start = start_x / scale if res is None else res.x
-            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-                new = optimize.minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
-            n_evals += new.nfev
-            improved = res is None or new.fun < res.fun - 1e-10
-            if res is None or new.fun <= res.fun:
-                res = new
-            if not improved:
-                break
+        # exact gradients: quasi-Newton steps converge in a few dozen evaluations
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            res = optimize.minimize(fun, start_x / scale, jac=True, method="L-BFGS-B",
+                                    bounds=bounds, options=options)
+        n_evals += res.nfev
         # Newton polish with a finite-difference Hessian of the exact gradient:
         # quasi-Newton steps can stall in curved valleys of random parts with several terms.
         x, f, extra = _newton_polish(raw, res.x * scale, float(res.fun))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+from threadpoolctl import threadpool_limits
 
 from . import _engine as E
 from ._design import Design, build_design, rebuild
@@ -98,7 +99,9 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = False, level1: str | N
     if not isinstance(reml, bool):
         raise TypeError("reml must be True or False.")
     design = build_design(formula, data, level1=level1, reference=reference)
-    return _fit_design(design, formula, reml, level1, reference)
+    # The engine works on many tiny matrices: threaded BLAS only adds overhead there.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_design(design, formula, reml, level1, reference)
 
 
 def _fit_design(d: Design, formula, reml, level1, reference) -> "MultilevelResult":
