@@ -307,6 +307,7 @@ class MultilevelResult:
         return E.full_deviance(self._std[0], D, om, k, self.reml)
 
     @functools.cached_property
+    @threadpool_limits.wrap(limits=1, user_api="blas")
     def _var_hessian(self):
         """Hessian of the deviance in the rescaled variance parameters (central differences)."""
         x0 = self._var_vector_std()
@@ -420,6 +421,7 @@ class MultilevelResult:
         p = std_stats.p
         return sigma2 * np.linalg.inv(pc["M"][:p, :p])
 
+    @threadpool_limits.wrap(limits=1, user_api="blas")
     def _satterthwaite_df(self) -> np.ndarray:
         std_stats, N, Mx, Mz, ysd, s1 = self._std
         x0 = self._var_vector_std()
