@@ -6,6 +6,11 @@ quiz answers. Everything a learner needs is listed in ``__all__``.
 from ._validation import LemmaError, LemmaWarning
 from .datasets import codebook, list_datasets, load_dataset
 from .models import MultilevelResult, fit
+from .plotting import (
+    plot_caterpillar, plot_group_lines, plot_group_means, plot_residual_pairs, plot_residual_qq,
+    plot_se_comparison, plot_single_level_residuals, plot_two_level_decomposition,
+    plot_variance_function, set_theme,
+)
 from .inference import OLSResult, TestResult, design_effect, fit_ols, lr_test, wald_test
 
 __version__ = "0.1.0"
@@ -14,5 +19,8 @@ __all__ = [
     "LemmaError", "LemmaWarning",
     "list_datasets", "load_dataset", "codebook",
     "fit", "MultilevelResult",
+    "set_theme", "plot_group_means", "plot_single_level_residuals", "plot_two_level_decomposition",
+    "plot_caterpillar", "plot_group_lines", "plot_variance_function", "plot_residual_pairs",
+    "plot_residual_qq", "plot_se_comparison",
     "fit_ols", "lr_test", "wald_test", "design_effect", "OLSResult", "TestResult",
 ]
