@@ -239,9 +239,16 @@ def _collinear_message(X: np.ndarray, names: list) -> str:
     )
 
 
-def rebuild(info, data: pd.DataFrame) -> np.ndarray:
-    """Evaluate a stored patsy design on new data (for prediction and variance functions)."""
+def rebuild(info, data: pd.DataFrame, drop_missing: bool = False):
+    """Evaluate a stored patsy design on new data (for prediction and variance functions).
+
+    With ``drop_missing`` rows with a missing value are left out and the index of
+    the rows kept is returned too.
+    """
     try:
+        if drop_missing:
+            frame = patsy.build_design_matrices([info], data, NA_action="drop", return_type="dataframe")[0]
+            return frame.to_numpy(dtype=float), frame.index
         return np.asarray(patsy.build_design_matrices([info], data, NA_action="raise")[0], dtype=float)
     except patsy.PatsyError as exc:
         raise _translate_patsy_error(exc, data, " + ".join(info.term_names)) from None

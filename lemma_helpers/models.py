@@ -141,6 +141,21 @@ def _fit_design(d: Design, formula, reml, level1, reference) -> "MultilevelResul
                             level1=level1, reference=reference, optimum=opt)
 
 
+def _variables(info) -> list:
+    """The data columns a patsy design uses (e.g. 'age' in 'I(age - 46)')."""
+    import ast
+
+    names = []
+    for factor in info.factor_infos:
+        tree = ast.parse(factor.name())
+        called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and id(node) not in called and node.id not in ("np", "Treatment", "Sum"):
+                if node.id not in names:
+                    names.append(node.id)
+    return names
+
+
 class MultilevelResult:
     """A fitted two-level model. Immutable; tables are computed when first asked for.
 
@@ -500,18 +515,23 @@ class MultilevelResult:
         else:
             check_dataframe(data)
             data = self._with_references(data)
-            X = rebuild(d.fixed_info, data)
-            Z = rebuild(d.random_info, data)
-            index = data.index
+            # rows with a missing value in a model variable get NaN predictions
+            X, keep_x = rebuild(d.fixed_info, data, drop_missing=True)
+            Z, keep_z = rebuild(d.random_info, data, drop_missing=True)
+            keep = keep_x.intersection(keep_z, sort=False)
+            X = pd.DataFrame(X, index=keep_x).loc[keep].to_numpy()
+            Z = pd.DataFrame(Z, index=keep_z).loc[keep].to_numpy()
             lookup = {g: i for i, g in enumerate(d.group_names)}
-            groups = (np.array([lookup.get(g, -1) for g in data[d.group]]) if d.group in data
-                      else np.full(len(data), -1))
+            groups = (np.array([lookup.get(g, -1) for g in data.loc[keep, d.group]]) if d.group in data
+                      else np.full(len(keep), -1))
+            index = keep
         fixed = X @ self._beta
         u = self._group_effects_arrays[0]
         known = groups >= 0
         extra = np.zeros(len(fixed))
         extra[known] = np.einsum("ij,ij->i", Z[known], u[groups[known]])
-        return pd.DataFrame({"fixed": fixed, "group_specific": fixed + extra}, index=index)
+        out = pd.DataFrame({"fixed": fixed, "group_specific": fixed + extra}, index=index)
+        return out if data is None else out.reindex(data.index)
 
     def _with_references(self, data):
         from ._design import set_references
@@ -530,10 +550,11 @@ class MultilevelResult:
             return np.ones((len(frame), 1))
         try:
             return rebuild(info, frame)
-        except LemmaError as exc:
+        except LemmaError:
+            needed = ", ".join(f"{v}=..." for v in _variables(info))
             raise LemmaError(
-                f"{exc} To evaluate the {what} give a value for each variable in it, "
-                f"e.g. m.vpc({', '.join(f'{t}=...' for t in info.term_names if t != 'Intercept')})."
+                f"To evaluate the {what} give a value for each variable in it: e.g. m.vpc({needed}). "
+                f"You gave: {', '.join(frame.columns) or 'nothing'}."
             ) from None
 
     def level2_variance(self, **values) -> np.ndarray:

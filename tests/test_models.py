@@ -389,3 +389,19 @@ def test_fit_ols_cluster_robust_ses_are_larger(ess):
     assert robust.fixed.loc["income_mean", "std_err"] > 5 * naive.fixed.loc["income_mean", "std_err"]
     with pytest.raises(lh.LemmaError, match="has a random part"):
         lh.fit_ols("y ~ x + (1 | g)", data=ess)
+
+
+def test_predict_with_missing_values_gives_nan(small):
+    m = lh.fit("y ~ x + (1 | g)", data=small)
+    holes = small.copy()
+    holes.loc[holes.index[:3], "x"] = np.nan
+    pred = m.predict(holes)
+    assert pred.index.equals(holes.index)
+    assert pred["fixed"].isna().sum() == 3 and pred["fixed"].iloc[3:].notna().all()
+
+
+def test_variance_function_message_names_variables(ess):
+    m = lh.fit("hedonism ~ I(age - 46) + (1 + I(age - 46) | country)", data=ess)
+    with pytest.raises(lh.LemmaError, match=r"m.vpc\(age=...\)"):
+        m.vpc(female=[0, 1])
+    assert np.round(m.level2_variance(age=[18, 86]), 3).tolist() == [0.053, 0.192]
