@@ -94,7 +94,8 @@ def _read_ssls(path: Path) -> pd.DataFrame:
 def _read_exam(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path)
     df["school"] = pd.Categorical(df["school"], categories=sorted(df["school"].unique()))
-    for col, cats in (("gender", ["boy", "girl"]), ("schgend", ["mixed", "boys", "girls"])):
+    for col, cats in (("gender", ["boy", "girl"]), ("schgend", ["mixed", "boys", "girls"]),
+                      ("type", ["mixed", "single"])):
         if col in df:
             df[col] = pd.Categorical(df[col], categories=cats)
     for col, cats in (("schav", ["low", "mid", "high"]), ("vrband", ["vb1", "vb2", "vb3"])):
@@ -136,6 +137,7 @@ _EXAM_VARS = {
     "avslrt": "school mean of standlrt",
     "schav": "school average intake band: low, mid, high (MLwiN coding)",
     "vrband": "student verbal reasoning band at intake: vb1 (top 25%), vb2 (middle 50%), vb3 (bottom 25%)",
+    "type": "school type: mixed or single sex (the same information as schgend)",
 }
 
 _REGISTRY = {

@@ -92,7 +92,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = False, level1: str | N
     >>> import lemma_helpers as lh
     >>> exam = lh.load_dataset("exam")
     >>> m = lh.fit("normexam ~ 1 + (1 | school)", data=exam)
-    >>> round(m.deviance, 2), round(m.level1_var, 3), round(m.level2_cov.iloc[0, 0], 3)
+    >>> round(m.deviance, 2), round(m.level1_var, 3), round(float(m.level2_cov.iloc[0, 0]), 3)
     (11010.65, 0.848, 0.169)
     """
     check_dataframe(data)

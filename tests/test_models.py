@@ -189,8 +189,9 @@ def test_agrees_with_statsmodels_where_statsmodels_is_right():
 
     exam = lh.load_dataset("exam")
     ours = lh.fit("normexam ~ standlrt + (1 | school)", data=exam, reml=True)
-    theirs = smf.mixedlm("normexam ~ standlrt", exam, groups=exam["school"]).fit(reml=True, method=["lbfgs", "bfgs"])
-    assert ours.loglik == pytest.approx(theirs.llf, abs=1e-4)
+    theirs = smf.mixedlm("normexam ~ standlrt", exam, groups=exam["school"]).fit(reml=True)
+    assert theirs.converged
+    assert ours.loglik == pytest.approx(theirs.llf, abs=1e-6)
     assert np.allclose(ours.fixed["estimate"], theirs.fe_params, atol=1e-5)
     assert ours.level1_var == pytest.approx(theirs.scale, rel=1e-4)
 
