@@ -1,0 +1,117 @@
+"""Tests of lemma_helpers.practice (exercise feedback in the practicals).
+
+The models are fitted on the school leavers data of the practicals, cut to
+the first 60 schools to keep the tests fast (score ~ cohort90 with a random
+intercept / random slope by school, ML).
+"""
+import pandas as pd
+import pytest
+
+import lemma_helpers as lh
+from lemma_helpers.practice import _variables
+
+
+@pytest.fixture(scope="module")
+def ssls():
+    df = lh.load_dataset("ssls")
+    keep = df["schoolid"].cat.categories[:60]
+    df = df[df["schoolid"].isin(keep)].copy()
+    df["schoolid"] = df["schoolid"].cat.remove_unused_categories()
+    return df.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def slope(ssls):
+    return lh.fit("score ~ cohort90 + (1 + cohort90 | schoolid)", data=ssls)
+
+
+SPEC = dict(response="score", fixed=["cohort90"], random=["cohort90"], group="schoolid")
+
+
+def test_correct_model_is_returned(ssls, slope, capsys):
+    out = lh.check_model(slope, data=ssls, **SPEC)
+    assert out is slope
+    assert capsys.readouterr().out.startswith("Correct: score ~ cohort90 with random part (1 + cohort90 | schoolid)")
+
+
+def test_equivalent_formula_passes(ssls, capsys):
+    m = lh.fit("score ~ 1 + cohort90 + (cohort90 | schoolid)", data=ssls)
+    assert lh.check_model(m, data=ssls, **SPEC) is m
+    assert capsys.readouterr().out.startswith("Correct:")
+
+
+def test_blank_returns_expected_model(ssls, slope, capsys):
+    out = lh.check_model(..., data=ssls, **SPEC)
+    text = capsys.readouterr().out
+    assert text.startswith("Not done yet: replace the ...")
+    assert "the cells below use the expected model" in text
+    assert out.random_terms == slope.random_terms
+    assert out.deviance == pytest.approx(slope.deviance, abs=1e-6)
+
+
+def test_missing_random_slope_is_named(ssls, capsys):
+    m = lh.fit("score ~ cohort90 + (1 | schoolid)", data=ssls)
+    out = lh.check_model(m, data=ssls, **SPEC)
+    text = capsys.readouterr().out
+    assert text.startswith("Not yet: the random part (inside the brackets) is missing cohort90.")
+    assert out is not m and "cohort90" in out.random_terms
+
+
+def test_extra_term_reml_and_wrong_type(ssls, capsys):
+    m = lh.fit("score ~ cohort90 + female + (1 + cohort90 | schoolid)", data=ssls, reml=True)
+    lh.check_model(m, data=ssls, **SPEC)
+    text = capsys.readouterr().out
+    assert "the fixed part has terms this step does not ask for: female" in text
+    assert "fit by maximum likelihood (leave out reml=True)" in text
+    lh.check_model(3.0, data=ssls, **SPEC)
+    assert "expected a model fitted with lh.fit(...), got float" in capsys.readouterr().out
+
+
+def test_reference_category_and_rows(ssls, capsys):
+    spec = dict(response="score", fixed=["sclass"], random=[], group="schoolid")
+    m = lh.fit("score ~ sclass + (1 | schoolid)", data=ssls)
+    lh.check_model(m, data=ssls, reference={"sclass": "working"}, **spec)
+    assert "add reference={'sclass': 'working'}" in capsys.readouterr().out
+    half = ssls.iloc[: len(ssls) // 2]
+    m_half = lh.fit("score ~ sclass + (1 | schoolid)", data=half)
+    lh.check_model(m_half, data=ssls, **spec)
+    assert "complete rows" in capsys.readouterr().out
+
+
+def test_variables_normalises_terms():
+    assert _variables(["Intercept", "C(sclass)[T.managerial]", "sclass[T.working]", "share1:cohort90"]) == {
+        "sclass", "cohort90:share1"}
+
+
+def test_check_value(capsys):
+    assert lh.check_value("the VPC", 0.1911, 0.19107, tol=5e-4) == 0.1911
+    assert capsys.readouterr().out == "Correct: the VPC = 0.1911.\n"
+    assert lh.check_value("the VPC", 0.3, 0.19107, tol=5e-4, hint="divide by the total.") == 0.19107
+    assert capsys.readouterr().out == "Not yet: 0.3000 is not the VPC. Hint: divide by the total.\n"
+    assert lh.check_value("x", ..., 2.0, tol=0.01) == 2.0
+    assert capsys.readouterr().out.startswith("Not done yet")
+    lh.check_value("x", "abc", 2.0, tol=0.01)
+    assert "should be a number, got str" in capsys.readouterr().out
+    lh.check_value("the variances", [1.0, 2.0], [1.0, 2.001], tol=0.01)
+    assert capsys.readouterr().out == "Correct: the variances = [1.00, 2.00].\n"
+    lh.check_value("the variances", [1.0], [1.0, 2.0], tol=0.01)
+    assert "should have 2 value(s), got 1" in capsys.readouterr().out
+
+
+def test_is_blank():
+    assert lh.is_blank(...) and lh.is_blank([1, ...]) and not lh.is_blank(0.0)
+
+
+def test_check_value_long_arrays(capsys):
+    import numpy as np
+    x = np.arange(10.0)
+    assert lh.check_value("share1", x, x, tol=1e-9) is x
+    assert capsys.readouterr().out == "Correct: share1 (10 values).\n"
+    y = x.copy(); y[:3] += 1
+    lh.check_value("share1", y, x, tol=1e-9, hint="use transform")
+    assert capsys.readouterr().out == "Not yet: 3 of the 10 values of share1 are not right. Hint: use transform.\n"
+
+
+def test_check_value_counts_print_as_integers(capsys):
+    lh.check_value("the number of schools above average", 138, 138, tol=0.5)
+    assert capsys.readouterr().out == "Correct: the number of schools above average = 138.\n"
