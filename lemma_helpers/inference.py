@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+from threadpoolctl import threadpool_limits
 
 from ._validation import LemmaError, check_dataframe
 from .models import MultilevelResult
@@ -71,6 +72,7 @@ class OLSResult:
         return "\n".join(lines)
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> OLSResult:
     """Fit a single-level linear regression by OLS, ignoring (or correcting for) clustering.
 
@@ -110,11 +112,11 @@ def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> 
     sub = data.loc[data.index.isin(rows)]
     model = smf.ols(formula, data=sub, eval_env=0)
     if cluster is None:
-        res = model.fit()
+        res = model.fit(method="qr")
         cov_type = "naive"
     else:
         groups = pd.factorize(sub[cluster])[0]
-        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        res = model.fit(method="qr", cov_type="cluster", cov_kwds={"groups": groups})
         cov_type = f"cluster-robust by {cluster}"
     ci = res.conf_int()
     fixed = pd.DataFrame({"estimate": res.params, "std_err": res.bse, "z": res.tvalues,

@@ -534,8 +534,17 @@ class MultilevelResult:
         return out if data is None else out.reindex(data.index)
 
     def _with_references(self, data):
-        from ._design import set_references
-        return set_references(data, self.reference)
+        """New data with the categorical columns coded as in the fit (same levels, same reference)."""
+        if not self.reference:
+            return data
+        data = data.copy()
+        for col in self.reference:
+            if col not in data:
+                continue
+            for factor, info in self.design.fixed_info.factor_infos.items():
+                if info.type == "categorical" and factor.name() == col:
+                    data[col] = pd.Categorical(data[col], categories=list(info.categories))
+        return data
 
     # ---- variance functions --------------------------------------------------
     def _values_frame(self, values: dict) -> pd.DataFrame:

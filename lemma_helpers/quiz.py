@@ -40,7 +40,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 import pandas as pd
 import yaml
@@ -132,6 +131,8 @@ def _load_yaml(text: str, source: str) -> Any:
 def _schema_check(data: Any, ref: str, source: str) -> None:
     full = schema()
     sub = {"$schema": full["$schema"], "$defs": full["$defs"], "$ref": f"#/$defs/{ref}"} if ref else full
+    import jsonschema  # imported here: it is slow to import and only needed to validate
+
     validator = jsonschema.Draft202012Validator(sub)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:

@@ -406,3 +406,12 @@ def test_variance_function_message_names_variables(ess):
     with pytest.raises(lh.LemmaError, match=r"m.vpc\(age=...\)"):
         m.vpc(female=[0, 1])
     assert np.round(m.level2_variance(age=[18, 86]), 3).tolist() == [0.053, 0.192]
+
+
+def test_predict_new_data_with_plain_string_categories(ssls):
+    m = lh.fit("score ~ cohort90 + sclass + (1 | schoolid)", data=ssls, reference={"sclass": "working"})
+    new = pd.DataFrame({"cohort90": [0, 0], "sclass": ["working", "managerial"]})
+    pred = m.predict(new)["fixed"]
+    b = m.fixed["estimate"]
+    assert pred.iloc[0] == pytest.approx(b["Intercept"])
+    assert pred.iloc[1] == pytest.approx(b["Intercept"] + b["sclass[T.managerial]"])
