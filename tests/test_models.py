@@ -415,3 +415,17 @@ def test_predict_new_data_with_plain_string_categories(ssls):
     b = m.fixed["estimate"]
     assert pred.iloc[0] == pytest.approx(b["Intercept"])
     assert pred.iloc[1] == pytest.approx(b["Intercept"] + b["sclass[T.managerial]"])
+
+
+def test_satterthwaite_df_match_lmertest(ess):
+    # lmerTest 3.1 (R 4.2): summary(lmer(hedonism ~ income + income_mean + (1 | country),
+    #   data = ess, REML = FALSE)) -> df 20.0133 (Intercept), 29723.99 (income), 20.1930 (income_mean)
+    m = lh.fit("hedonism ~ income + income_mean + (1 | country)", data=ess)
+    df = m.fixed_effects("satterthwaite")["df"]
+    assert df.to_numpy() == pytest.approx([20.01330733, 29723.99270289, 20.19303247], rel=2e-4)
+    # summary(lmer(hedonism ~ age46 + income_mean + (1 | country), data = ess, REML = TRUE))
+    #   -> income_mean df 17.99832899, p 0.027907459
+    r = lh.fit("hedonism ~ age46 + income_mean + (1 | country)", data=ess, reml=True)
+    row = r.fixed_effects("satterthwaite").loc["income_mean"]
+    assert row["df"] == pytest.approx(17.99832899, rel=2e-4)
+    assert row["p_value"] == pytest.approx(0.027907459, rel=1e-3)
