@@ -429,3 +429,11 @@ def test_satterthwaite_df_match_lmertest(ess):
     row = r.fixed_effects("satterthwaite").loc["income_mean"]
     assert row["df"] == pytest.approx(17.99832899, rel=2e-4)
     assert row["p_value"] == pytest.approx(0.027907459, rel=1e-3)
+
+
+def test_variance_standard_errors_match_nlme():
+    # nlme 3.1-162: m <- lme(normexam ~ standLRT, random = ~ 1 | school, data = Exam, method = "ML");
+    # m$apVar (covariance of log SDs) by the delta method: SE(var_u) 0.01852495, SE(var_e) 0.01266213
+    m = lh.fit("normexam ~ standlrt + (1 | school)", data=lh.load_dataset("exam"))
+    se = m.random["std_err"].to_numpy()
+    assert se == pytest.approx([0.01852495422, 0.01266213379], rel=1e-3)
