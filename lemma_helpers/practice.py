@@ -52,8 +52,17 @@ def _listed(names: Iterable[str]) -> str:
     return ", ".join(sorted(names))
 
 
-def _normalise_rhs(rhs: str | None) -> str | None:
-    return None if rhs is None else re.sub(r"\s+", "", rhs)
+def _normalise_rhs(rhs: str | None):
+    """A level-1 formula as a comparable set of terms: '~ cohort90' and '~ 1 + cohort90' are equal,
+    and so are '~ C(female) - 1' and '~ 0 + C(female)'."""
+    if rhs is None:
+        return None
+    try:
+        from patsy import ModelDesc
+        desc = ModelDesc.from_formula(rhs)
+        return frozenset(t.name() for t in desc.rhs_termlist)
+    except Exception:   # not a formula patsy reads: compare the text
+        return re.sub(r"\s+", "", rhs)
 
 
 def _formula(response, fixed, random, group) -> str:
@@ -207,14 +216,20 @@ def check_value(name: str, value: Any, expected: Any, *, tol: float, hint: str |
     try:
         got = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        print(f"Not yet: {name} should be a number, got {type(value).__name__}.")
+        extra = (" That looks like a test result: its number is .statistic."
+                 if isinstance(getattr(value, "statistic", None), (int, float)) else "")
+        print(f"Not yet: {name} should be a number, got {type(value).__name__}.{extra}")
         return expected
     d = 0 if tol >= 0.5 and np.all(np.asarray(value, dtype=float) % 1 == 0) else _digits(tol)
     if got.shape != exp.shape:
         if exp.ndim == 0 and got.size == 1:
             got = got.reshape(())
+        elif got.size == exp.size:
+            got = got.reshape(exp.shape)
         else:
-            print(f"Not yet: {name} should have {exp.size} value(s), got {got.size}.")
+            should = "a single number" if exp.ndim == 0 else f"{exp.size:,} values"
+            print(f"Not yet: {name} should be {should}, got {got.size:,} values."
+                  + (f" Hint: {hint.rstrip('.')}." if hint else ""))
             return expected
     if got.ndim == 0:
         shown = f"{float(got):.{d}f}"

@@ -95,7 +95,7 @@ def test_check_value(capsys):
     lh.check_value("the variances", [1.0, 2.0], [1.0, 2.001], tol=0.01)
     assert capsys.readouterr().out == "Correct: the variances = [1.00, 2.00].\n"
     lh.check_value("the variances", [1.0], [1.0, 2.0], tol=0.01)
-    assert "should have 2 value(s), got 1" in capsys.readouterr().out
+    assert "should be 2 values, got 1 values" in capsys.readouterr().out
 
 
 def test_is_blank():
@@ -115,3 +115,34 @@ def test_check_value_long_arrays(capsys):
 def test_check_value_counts_print_as_integers(capsys):
     lh.check_value("the number of schools above average", 138, 138, tol=0.5)
     assert capsys.readouterr().out == "Correct: the number of schools above average = 138.\n"
+
+
+def test_equivalent_level1_formulas_pass(ssls, capsys):
+    # '~ cohort90' has an implicit intercept, so it is the same function as '~ 1 + cohort90'
+    m = lh.fit("score ~ cohort90 + (1 | schoolid)", data=ssls, level1="~ cohort90")
+    spec = dict(response="score", fixed=["cohort90"], group="schoolid")
+    assert lh.check_model(m, data=ssls, level1="~ 1 + cohort90", **spec) is m
+    assert capsys.readouterr().out.startswith("Correct:")
+    m2 = lh.fit("score ~ cohort90 + (1 | schoolid)", data=ssls, level1="~ C(female) - 1")
+    assert lh.check_model(m2, data=ssls, level1="~ 0 + C(female)", **spec) is m2
+    assert capsys.readouterr().out.startswith("Correct:")
+    lh.check_model(m2, data=ssls, level1="~ 1 + cohort90", **spec)
+    assert "give the level-1 variance function with level1='~ 1 + cohort90'" in capsys.readouterr().out
+
+
+def test_check_value_wrong_size_and_test_result(capsys):
+    import numpy as np
+    lh.check_value("share1", np.zeros(3), np.zeros(5), tol=1e-9, hint="one value per row: use transform")
+    assert capsys.readouterr().out == (
+        "Not yet: share1 should be 5 values, got 3 values. Hint: one value per row: use transform.\n")
+    lh.check_value("the count", np.arange(4), 2, tol=0.5)
+    assert capsys.readouterr().out == "Not yet: the count should be a single number, got 4 values.\n"
+    assert lh.check_value("the variances", np.array([[1.0], [2.0]]), [1.0, 2.0], tol=0.01) is not None
+    assert capsys.readouterr().out == "Correct: the variances = [1.00, 2.00].\n"
+
+    class FakeTest:
+        statistic = 12.5
+    lh.check_value("the LR statistic", FakeTest(), 12.5, tol=0.01)
+    assert capsys.readouterr().out == (
+        "Not yet: the LR statistic should be a number, got FakeTest. "
+        "That looks like a test result: its number is .statistic.\n")
