@@ -1,13 +1,14 @@
 # lemma-course: two commands on a fresh machine with python3 and make.
 #   make lab   - set up .venv and open the course in JupyterLab
 #   make test  - set up .venv and run the whole test suite (unit, doctests, notebooks)
+#   make notebooks / make students / make bench - maintainers' targets
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: lab test venv students bench clean
+.PHONY: lab test venv students notebooks bench clean
 
 venv: $(STAMP)
 
@@ -28,6 +29,10 @@ test: $(STAMP)
 
 students: $(STAMP)
 	$(BIN)/python scripts/make_student_copies.py
+
+# re-execute every notebook in place (outputs are committed), then links and student copies
+notebooks: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py

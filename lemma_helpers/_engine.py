@@ -96,6 +96,15 @@ def level1_spec(stats: CellStats, names: list) -> Level1Spec:
     diag_positions = [i for i, (a, b) in enumerate(zip(*iu)) if a == b and i in set(free)]
     if not diag_positions:
         raise ValueError("no estimable level-1 variance")
+    if np.any(np.all(stats.Q == 0, axis=1)):
+        from ._validation import LemmaError
+
+        raise LemmaError(
+            f"With the level-1 function over {names} the level-1 variance would be 0 for some rows "
+            "(those where every term of the function is 0), which a variance cannot be. For a "
+            "separate variance per category write the category with C(), e.g. level1='~ 0 + C(female)'; "
+            "for a function of x include the intercept, e.g. level1='~ 1 + x'."
+        )
     features = stats.Q[:, free]
     if np.linalg.matrix_rank(features) < len(free):
         from ._validation import LemmaError

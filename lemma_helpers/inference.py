@@ -199,8 +199,9 @@ def lr_test(small, big, *, boundary: str | bool = "auto") -> TestResult:
         lo = sps.chi2.sf(stat, df - 1) if df > 1 else float(stat <= 0)
         p = 0.5 * lo + 0.5 * sps.chi2.sf(stat, df)
         method = f"Likelihood ratio test, boundary-corrected (50:50 mixture of chi2({df - 1}) and chi2({df}))"
-        note = ("The variance being tested cannot be negative, so the usual chi-square p-value "
-                "is halved (approximately): this is the corrected one.")
+        note = ("A variance cannot be negative, so the test sits on the boundary of what the "
+                "parameters can be and the usual chi-square p-value is too large; this p-value uses "
+                "the mixture instead" + (" (for 1 df: half the usual p-value)." if df == 1 else "."))
     else:
         p = sps.chi2.sf(stat, df)
         method = f"Likelihood ratio test (chi-square, {df} df)"

@@ -437,3 +437,8 @@ def test_variance_standard_errors_match_nlme():
     m = lh.fit("normexam ~ standlrt + (1 | school)", data=lh.load_dataset("exam"))
     se = m.random["std_err"].to_numpy()
     assert se == pytest.approx([0.01852495422, 0.01266213379], rel=1e-3)
+
+
+def test_level1_function_that_vanishes_for_some_rows(small):
+    with pytest.raises(lh.LemmaError, match=r"level-1 variance would be 0 for some rows.*C\(female\)"):
+        lh.fit("y ~ x + (1 | g)", data=small, level1="~ 0 + b")

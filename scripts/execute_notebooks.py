@@ -1,0 +1,50 @@
+"""Execute course notebooks in place, then refresh navigation links and student copies.
+
+    python scripts/execute_notebooks.py                 # every notebook
+    python scripts/execute_notebooks.py 02 10           # the ones whose names start so
+
+Notebooks are committed executed (nbval compares against the stored outputs).
+Execution timestamps are not recorded, so re-running a notebook whose results
+did not change leaves its file unchanged. Needs LEMMA_DATA_DIR or network.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def strip_timing(nb) -> None:
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+
+
+def execute(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    strip_timing(nb)
+    nbformat.write(nb, path)
+    return time.perf_counter() - start
+
+
+def main(prefixes: list[str]) -> None:
+    paths = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
+                   if not prefixes or any(p.name.startswith(x) for x in prefixes))
+    for path in paths:
+        print(f"{path.name}: {execute(path):.1f} s", flush=True)
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "nav.py")], check=True)
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_student_copies.py")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
