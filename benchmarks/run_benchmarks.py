@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import platform
 import shutil
 import statistics
@@ -95,7 +96,8 @@ def time_statsmodels(data):
             continue
         fixed, random = formula.split("+ (")
         random, group = random.rstrip(")").split("|")
-        df = data[ds].dropna(subset=[c for c in data[ds].columns if c in formula])
+        used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", formula))
+        df = data[ds].dropna(subset=[c for c in data[ds].columns if c in used])
         re_formula = "~ " + random.strip()
 
         def run():

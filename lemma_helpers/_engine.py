@@ -45,6 +45,7 @@ class CellStats:
     p: int
     q: int
     n_obs: int
+    agg: object = None       # sparse (groups x cells) matrix that adds up the cells of a group
 
 
 def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
@@ -74,8 +75,14 @@ def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
         z = Z1[order][starts]
         iu = np.triu_indices(Z1.shape[1])
         Q = (z[:, :, None] * z[:, None, :])[:, iu[0], iu[1]]
+    agg = None
+    if len(starts) != len(group_start):
+        from scipy import sparse
+
+        agg = sparse.csr_matrix((np.ones(len(starts)), (cell_group, np.arange(len(starts)))),
+                                shape=(len(group_start), len(starts)))
     return CellStats(S=S, n=counts, cell_group=cell_group, group_start=group_start,
-                     Q=Q, p=p, q=q, n_obs=n)
+                     Q=Q, p=p, q=q, n_obs=n, agg=agg)
 
 
 @dataclass
@@ -116,6 +123,12 @@ def level1_spec(stats: CellStats, names: list) -> Level1Spec:
             "level1='~ 1 + x' with a variable taking at least three values."
         )
     return Level1Spec(m=m, free=free, scale_index=diag_positions[0])
+
+
+def _sum_cells(stats: CellStats, S):
+    """Add up the cells of each group: a sparse (groups x cells) product, one pass."""
+    cells, k, _ = S.shape
+    return (stats.agg @ S.reshape(cells, k * k)).reshape(-1, k, k)
 
 
 def n_theta(q: int) -> int:
@@ -163,7 +176,7 @@ def pieces(stats: CellStats, T, phi_upper=None):
         S = S / w[:, None, None]
         logdet_w = float(np.sum(stats.n * np.log(w)))
     if len(stats.group_start) != len(stats.n):
-        S = np.add.reduceat(S, stats.group_start, axis=0)
+        S = _sum_cells(stats, S)
     xy = np.r_[0:p, p + q]                 # positions of [X y] in C
     ZZ = S[:, p:p + q, p:p + q]
     B = S[:, p:p + q][:, :, xy]            # Z'W[X y], shape (G, q, p+1)
@@ -178,7 +191,8 @@ def pieces(stats: CellStats, T, phi_upper=None):
         if np.any(sign <= 0):
             return None
         AinvTB = np.linalg.solve(A, T @ B)  # (I + T Z'WZ)^-1 T Z'W[X y]
-    M = S[:, xy][:, :, xy].sum(axis=0) - np.einsum("gqa,gqb->ab", B, AinvTB)
+    G = len(S)
+    M = S[:, xy][:, :, xy].sum(axis=0) - B.reshape(G * q, -1).T @ AinvTB.reshape(G * q, -1)
     return {"logdet_a": float(logdet.sum()), "logdet_w": logdet_w, "M": M, "A": A, "B": B, "S": S}
 
 
@@ -392,10 +406,13 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
             res = optimize.minimize(fun, start_x / scale, jac=True, method="L-BFGS-B",
                                     bounds=bounds, options=options)
         n_evals += res.nfev
-        # Newton polish with a finite-difference Hessian of the exact gradient:
-        # quasi-Newton steps can stall in curved valleys of random parts with several terms.
-        x, f, extra = _newton_polish(raw, res.x * scale, float(res.fun))
-        n_evals += extra
+        # Newton polish with a finite-difference Hessian of the exact gradient, when the
+        # quasi-Newton steps stalled (they can, in curved valleys of random parts with
+        # several terms) before the gradient vanished.
+        x, f = res.x * scale, float(res.fun)
+        if np.max(np.abs(res.jac / scale)) > 1e-6 * max(1.0, abs(f)) * 1e-2:
+            x, f, extra = _newton_polish(raw, x, f)
+            n_evals += extra
         return x, f, res
 
     x, f, res = search(x0)

@@ -122,9 +122,9 @@ def _fit_design(d: Design, formula, reml, level1, reference) -> "MultilevelResul
         s1 = np.where(s1 > 0, s1, 1.0)
         iu = np.triu_indices(len(s1))
         Q_s = stats.Q / (s1[iu[0]] * s1[iu[1]])
-    std_stats = E.CellStats(S=np.einsum("ka,ckl,lb->cab", N, stats.S, N), n=stats.n,
+    std_stats = E.CellStats(S=N.T @ stats.S @ N, n=stats.n,
                             cell_group=stats.cell_group, group_start=stats.group_start,
-                            Q=Q_s, p=p, q=q, n_obs=stats.n_obs)
+                            Q=Q_s, p=p, q=q, n_obs=stats.n_obs, agg=stats.agg)
     if d.Z1 is not None:
         spec = E.level1_spec(std_stats, d.level1_names)
     opt = E.optimise(std_stats, reml, spec)
