@@ -14,18 +14,6 @@ from lemma_helpers._design import build_design
 
 
 @pytest.fixture(scope="module")
-def ess():
-    df = lh.load_dataset("ess_hedonism")
-    df["age46"] = df["age"] - 46
-    return df
-
-
-@pytest.fixture(scope="module")
-def ssls():
-    return lh.load_dataset("ssls")
-
-
-@pytest.fixture(scope="module")
 def small():
     """Simulated two-level data: 30 groups of 3-12, a level-1 and a level-2 x."""
     rng = np.random.default_rng(5)

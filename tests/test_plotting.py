@@ -36,18 +36,6 @@ def offsets(ax, gid="estimates"):
 
 # ---- data and models (small, fast fits) ------------------------------------------
 @pytest.fixture(scope="module")
-def ess():
-    df = lh.load_dataset("ess_hedonism")
-    df["age46"] = df["age"] - 46
-    return df
-
-
-@pytest.fixture(scope="module")
-def ssls():
-    return lh.load_dataset("ssls")
-
-
-@pytest.fixture(scope="module")
 def ess_null(ess):
     return lh.fit("hedonism ~ 1 + (1 | country)", data=ess)
 
