@@ -188,7 +188,7 @@ def write_readme(table: pd.DataFrame):
         def f(v, fmt):
             return "" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, fmt)
         lines.append(f"| {name} | {f(r.ours_ms, '.1f')} | {f(r.statsmodels_ms, '.0f')} | "
-                     f"{f(r.get('lme4_ms', np.nan), '.0f')} | {f(r.get('speed_up_vs_lme4', np.nan), '.1f')}x | "
+                     f"{f(r.get('lme4_ms', np.nan), '.0f')} | {f(r.get('speed_up_vs_lme4', np.nan), '.1f') and f(r.get('speed_up_vs_lme4', np.nan), '.1f') + 'x'} | "
                      f"{f(r.statsmodels_loglik_gap, '.2g')} | {f(r.get('lme4_loglik_gap', np.nan), '.2g')} | {r.statsmodels_note} |")
     summary = [f"Median of ours: {table.ours_ms.median():.1f} ms; slowest: {table.ours_ms.max():.1f} ms "
                f"({table.ours_ms.idxmax()})."]

@@ -332,7 +332,9 @@ class MultilevelResult:
         for i, j, _ in _pairs(self.random_terms):
             scale.append(np.sqrt(abs(D_s[i, i] * D_s[j, j])))
         scale += list(np.abs(x0[len(scale):]))
-        h = 1e-4 * np.maximum(np.array(scale), 1e-4)
+        # steps of 0.1% of each parameter: small enough for the curvature, large enough
+        # that rounding in the deviance (a sum over many groups) does not show
+        h = 1e-3 * np.maximum(np.array(scale), 1e-4)
         f0 = self._std_deviance(x0)
         H = np.empty((m, m))
         for i in range(m):
