@@ -133,4 +133,7 @@ def equation_latex(m, digits: int = 3) -> str:
                 terms.append(coef + "".join(r"\," + f for f in factors))
         lines.append(r"\operatorname{var}(e_{ij}) &= " + " + ".join(terms).replace("+ -", "- "))
     lines.append(r"-2\log L &= " + f"{m.deviance:,.2f}".replace(",", "{,}") + f"\\quad (n = {m.n_obs:,},\\ J = {m.n_groups})".replace(",", "{,}"))
-    return r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"
+    tex = r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"
+    # 1.15e-05 -> 1.15 \times 10^{-5}
+    return re.sub(r"(\d)e([+-])0*(\d+)",
+                  lambda mt: rf"{mt.group(1)} \times 10^{{{'-' if mt.group(2) == '-' else ''}{mt.group(3)}}}", tex)
