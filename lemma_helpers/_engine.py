@@ -24,7 +24,6 @@ Learners are welcome to read this file; it is the whole estimation method.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np

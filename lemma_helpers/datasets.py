@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from ._validation import LemmaError, unknown_name
@@ -320,7 +319,6 @@ def load_dataset(name: str) -> pd.DataFrame:
     >>> exam.shape[0], exam["school"].nunique()
     (4059, 65)
     """
-    d = _get(name)
     path = data_path(name)
     return _load_cached(name, str(path)).copy()
 

@@ -42,7 +42,7 @@ def _standardiser(M: np.ndarray, center: bool = True):
     return T
 
 
-def _pairs(names: list, lower: bool = True):
+def _pairs(names: list):
     """Names and (row, col) of the elements of a covariance matrix, variances first in each row."""
     out = []
     for i in range(len(names)):

@@ -1,7 +1,11 @@
 """The conda environment file and pyproject.toml must list the same dependencies."""
 import re
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: pip ships the same parser
+    from pip._vendor import tomli as tomllib
 
 import yaml
 

@@ -4,7 +4,6 @@ The models are fitted on the school leavers data of the practicals, cut to
 the first 60 schools to keep the tests fast (score ~ cohort90 with a random
 intercept / random slope by school, ML).
 """
-import pandas as pd
 import pytest
 
 import lemma_helpers as lh
