@@ -8,6 +8,7 @@ pieces, and builds the design matrices on the rows that remain.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -252,3 +253,12 @@ def rebuild(info, data: pd.DataFrame, drop_missing: bool = False):
         return np.asarray(patsy.build_design_matrices([info], data, NA_action="raise")[0], dtype=float)
     except patsy.PatsyError as exc:
         raise _translate_patsy_error(exc, data, " + ".join(info.term_names)) from None
+
+
+def sample_fingerprint(index: pd.Index, y) -> str:
+    """A fingerprint of the rows and response a model used, so that LR tests can check
+    that two models were fitted on the same sample."""
+    h = hashlib.sha1()
+    h.update(np.asarray(index.astype(str)).astype("U").tobytes())
+    h.update(np.ascontiguousarray(y, dtype=float).tobytes())
+    return h.hexdigest()

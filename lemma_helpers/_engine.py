@@ -195,27 +195,34 @@ def pieces(stats: CellStats, T, phi_upper=None):
     return {"logdet_a": float(logdet.sum()), "logdet_w": logdet_w, "M": M, "A": A, "B": B, "S": S}
 
 
-def profiled_deviance(stats: CellStats, T, phi_upper=None, reml=False):
-    """-2 log-likelihood (or REML criterion) with beta and sigma2 profiled out."""
-    pc = pieces(stats, T, phi_upper)
-    if pc is None:
-        return np.inf
+def _criterion(stats: CellStats, pc, reml=False):
+    """From the pieces to the profiled deviance: returns (deviance, X'WX, beta, r2).
+
+    beta is the GLS estimate and r2 = (y - X beta)' V^-1 (y - X beta) sigma2; the
+    deviance is inf (and beta None) when X'WX or r2 is degenerate.
+    """
     p, n = stats.p, stats.n_obs
     M = pc["M"]
     XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
     try:
         chol = np.linalg.cholesky(XWX)
     except np.linalg.LinAlgError:
-        return np.inf
+        return np.inf, XWX, None, None
     beta = np.linalg.solve(XWX, XWy)
     r2 = yWy - XWy @ beta
     if not r2 > 0:
-        return np.inf
-    dev = pc["logdet_a"] + pc["logdet_w"]
+        return np.inf, XWX, None, None
+    nu = n - p if reml else n
+    dev = pc["logdet_a"] + pc["logdet_w"] + nu * (1 + np.log(2 * np.pi * r2 / nu))
     if reml:
-        nu = n - p
-        return dev + 2 * np.log(np.diag(chol)).sum() + nu * (1 + np.log(2 * np.pi * r2 / nu))
-    return dev + n * (1 + np.log(2 * np.pi * r2 / n))
+        dev += 2 * np.log(np.diag(chol)).sum()
+    return dev, XWX, beta, r2
+
+
+def profiled_deviance(stats: CellStats, T, phi_upper=None, reml=False):
+    """-2 log-likelihood (or REML criterion) with beta and sigma2 profiled out."""
+    pc = pieces(stats, T, phi_upper)
+    return np.inf if pc is None else _criterion(stats, pc, reml)[0]
 
 
 def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | None" = None):
@@ -239,11 +246,9 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | N
     pc = pieces(stats, T, phi_upper)
     if pc is None:
         return np.inf, np.zeros_like(x)
-    M, A, B, S = pc["M"], pc["A"], pc["B"], pc["S"]
-    XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
-    beta = np.linalg.solve(XWX, XWy)
-    r2 = yWy - XWy @ beta
-    if not r2 > 0:
+    A, B, S = pc["A"], pc["B"], pc["S"]
+    dev, XWX, beta, r2 = _criterion(stats, pc, reml)
+    if not np.isfinite(dev):
         return np.inf, np.zeros_like(x)
     nu = n - p if reml else n
     ZZ = S[:, p:p + q, p:p + q]
@@ -252,12 +257,10 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | N
     b = B[:, :, p] - B[:, :, :p] @ beta
     a = (AinvT @ b[:, :, None])[:, :, 0]
     G = (AinvT @ ZZ).sum(axis=0) - (nu / r2) * a.T @ a
-    dev = pc["logdet_a"] + pc["logdet_w"] + nu * (1 + np.log(2 * np.pi * r2 / nu))
     if reml:
         H = np.linalg.inv(XWX)
         P = AinvT @ B[:, :, :p]
         G -= np.einsum("gia,ab,gjb->ij", P, H, P)
-        dev += np.linalg.slogdet(XWX)[1]
     grad = ((G + G.T) @ L)[np.tril_indices(q)]
     if spec is None:
         return dev, grad
@@ -297,10 +300,9 @@ def full_deviance(stats: CellStats, D, omega_upper, scale_index=0, reml=False):
     if pc is None:
         return np.inf
     p, n = stats.p, stats.n_obs
-    M = pc["M"]
-    XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
-    beta = np.linalg.solve(XWX, XWy)
-    r2 = yWy - XWy @ beta
+    _, XWX, beta, r2 = _criterion(stats, pc)
+    if beta is None:
+        return np.inf
     dev = pc["logdet_a"] + pc["logdet_w"] + n * np.log(2 * np.pi * sigma2) + r2 / sigma2
     if reml:
         dev += np.linalg.slogdet(XWX)[1] - p * np.log(2 * np.pi * sigma2)
@@ -434,16 +436,13 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
 
 
 def gls(stats: CellStats, T, phi_upper, reml: bool):
-    """beta, its covariance and sigma2 at the optimum of T and Phi."""
+    """beta, its covariance, sigma2, the pieces and the deviance at given T and Phi."""
     pc = pieces(stats, T, phi_upper)
     p, n = stats.p, stats.n_obs
-    M = pc["M"]
-    XWX, XWy, yWy = M[:p, :p], M[:p, p], M[p, p]
-    beta = np.linalg.solve(XWX, XWy)
-    r2 = yWy - XWy @ beta
+    dev, XWX, beta, r2 = _criterion(stats, pc, reml)
     sigma2 = r2 / (n - p if reml else n)
     cov_beta = sigma2 * np.linalg.inv(XWX)
-    return beta, cov_beta, sigma2, pc
+    return beta, cov_beta, sigma2, pc, float(dev)
 
 
 def group_effects(stats: CellStats, T, sigma2, beta, pc):

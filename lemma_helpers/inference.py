@@ -101,7 +101,7 @@ def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> 
     check_dataframe(data)
     if "|" in formula:
         raise LemmaError(f"{formula!r} has a random part; fit it with lh.fit(). lh.fit_ols fits single-level models.")
-    from ._design import _dmatrix
+    from ._design import _dmatrix, sample_fingerprint
 
     y_df, X_df = _dmatrix(formula, data, lhs=True)
     rows = y_df.index.intersection(X_df.index, sort=False)
@@ -122,13 +122,10 @@ def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> 
     fixed = pd.DataFrame({"estimate": res.params, "std_err": res.bse, "z": res.tvalues,
                           "p_value": res.pvalues, "ci_lower": ci[0], "ci_upper": ci[1]})
     fixed.index.name = "term"
-    import hashlib
-    h = hashlib.sha1()
-    h.update(np.asarray(sub.index.astype(str)).astype("U").tobytes())
-    h.update(np.ascontiguousarray(model.endog, dtype=float).tobytes())
     return OLSResult(formula=formula, fixed=fixed, loglik=float(res.llf), n_obs=int(res.nobs),
                      n_params=int(len(res.params)) + 1, sigma2=float(res.ssr / res.nobs),
-                     cov_type=cov_type, sample_id=h.hexdigest(), n_dropped=len(data) - len(sub))
+                     cov_type=cov_type, sample_id=sample_fingerprint(sub.index, model.endog),
+                     n_dropped=len(data) - len(sub))
 
 
 def _random_set(m) -> set:

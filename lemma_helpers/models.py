@@ -8,7 +8,6 @@ centred predictors reach the same optimum, and packages the estimates as a
 from __future__ import annotations
 
 import functools
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
 from . import _engine as E
-from ._design import Design, build_design, rebuild
+from ._design import Design, build_design, rebuild, sample_fingerprint
 from ._display import result_html, result_text, equation_latex, Equation
 from ._validation import LemmaError, check_dataframe
 
@@ -178,8 +177,7 @@ class MultilevelResult:
         d = self.__dict__
         d.update(design=design, _stats=stats, _std=std, _T=T, _phi=phi, _spec=spec, reml=reml,
                  formula=formula, level1=level1, reference=reference, _opt=optimum)
-        beta, cov, sigma2, pc = E.gls(stats, T, phi, reml)
-        dev = E.profiled_deviance(stats, T, phi, reml)
+        beta, cov, sigma2, pc, dev = E.gls(stats, T, phi, reml)
         d.update(_beta=beta, _cov_beta=cov, _sigma2=float(sigma2), _pieces=pc, deviance=float(dev))
 
     def __setattr__(self, name, value):
@@ -642,10 +640,7 @@ class MultilevelResult:
     @functools.cached_property
     def sample_id(self) -> str:
         """A fingerprint of the rows and response used, so LR tests can check the samples agree."""
-        h = hashlib.sha1()
-        h.update(np.asarray(self.design.index.astype(str)).astype("U").tobytes())
-        h.update(np.ascontiguousarray(self.design.y).tobytes())
-        return h.hexdigest()
+        return sample_fingerprint(self.design.index, self.design.y)
 
     def __repr__(self) -> str:
         return result_text(self)
