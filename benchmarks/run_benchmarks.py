@@ -52,7 +52,7 @@ MODELS = [
     ("ess_rc_female", "ess", "hedonism ~ age46 + female + (1 + female | country)", None),
     ("ess_l2_income", "ess", "hedonism ~ age46 + income_mean + (1 | country)", None),
     ("ess_contextual", "ess", "hedonism ~ income + income_mean + (1 | country)", None),
-    ("ess_crosslevel", "ess", "hedonism ~ income * income_mean + (1 + income | country)", None),
+    ("ess_crosslevel", "ess", "hedonism ~ age46 + income * income_mean + (1 + income | country)", None),
     ("ess_l1_female", "ess", "hedonism ~ age46 + female + (1 | country)", "~ 0 + C(female)"),
     ("ess_l1_age", "ess", "hedonism ~ age46 + female + (1 | country)", "~ 1 + age46"),
     ("ssls_null", "ssls", "score ~ 1 + (1 | schoolid)", None),

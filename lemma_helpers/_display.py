@@ -16,10 +16,6 @@ def _fmt(x, digits=3):
     return f"{x:.{digits}f}" if ax < 100 else f"{x:.{max(digits - 1, 1)}f}"
 
 
-def _sig(x, digits=4):
-    return f"{x:.{digits}g}"
-
-
 def _header(m):
     kind = "REML" if m.reml else "ML"
     lines = [f"Two-level linear model fitted by {kind}: {m.formula}"]

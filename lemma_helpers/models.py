@@ -25,7 +25,7 @@ __all__ = ["fit", "MultilevelResult"]
 _TESTS = ("z", "satterthwaite", "between-within")
 
 
-def _standardiser(M: np.ndarray, center: bool = True):
+def _standardiser(M: np.ndarray):
     """Matrix T with M = M_s @ T, where M_s has centred (if an intercept exists) and scaled columns."""
     k = M.shape[1]
     T = np.eye(k)
@@ -36,7 +36,7 @@ def _standardiser(M: np.ndarray, center: bool = True):
             continue
         s = sd[j] if sd[j] > 0 else (np.abs(M[:, j]).max() or 1.0)
         T[j, j] = s
-        if center and len(ones):
+        if len(ones):
             T[ones[0], j] = mean[j]
     return T
 
