@@ -14,6 +14,7 @@ from .plotting import (
 )
 from .inference import OLSResult, TestResult, design_effect, fit_ols, lr_test, wald_test
 from .practice import check_model, check_value, is_blank
+from .exercises import check_exercise
 
 __version__ = "0.1.0"
 
@@ -26,5 +27,5 @@ __all__ = [
     "plot_caterpillar", "plot_group_lines", "plot_variance_function", "plot_residual_pairs",
     "plot_residual_qq", "plot_se_comparison",
     "fit_ols", "lr_test", "wald_test", "design_effect", "OLSResult", "TestResult",
-    "check_model", "check_value", "is_blank",
+    "check_model", "check_value", "is_blank", "check_exercise",
 ]

@@ -100,10 +100,10 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = False, level1: str | N
     design = build_design(formula, data, level1=level1, reference=reference)
     # The engine works on many tiny matrices: threaded BLAS only adds overhead there.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_design(design, formula, reml, level1, reference)
+        return _fit_design(design, formula, reml, level1, reference, data)
 
 
-def _fit_design(d: Design, formula, reml, level1, reference) -> "MultilevelResult":
+def _fit_design(d: Design, formula, reml, level1, reference, data=None) -> "MultilevelResult":
     stats = E.cell_stats(d.X, d.Z, d.y, d.groups, d.Z1)
     # work on rescaled variables: C_s = C N, so S_s = N' S N in every cell
     Mx, Mz = _standardiser(d.X), _standardiser(d.Z)
@@ -137,7 +137,7 @@ def _fit_design(d: Design, formula, reml, level1, reference) -> "MultilevelResul
         phi = phi_s / (s1[iu[0]] * s1[iu[1]])
     return MultilevelResult(design=d, stats=stats, std=(std_stats, N, Mx, Mz, ysd, s1),
                             T=T, phi=phi, spec=spec, reml=reml, formula=formula,
-                            level1=level1, reference=reference, optimum=opt)
+                            level1=level1, reference=reference, optimum=opt, data=data)
 
 
 def _variables(info) -> list:
@@ -173,10 +173,13 @@ class MultilevelResult:
         Coefficients of the level-1 variance function (models with ``level1=``).
     """
 
-    def __init__(self, *, design, stats, std, T, phi, spec, reml, formula, level1, reference, optimum):
+    def __init__(self, *, design, stats, std, T, phi, spec, reml, formula, level1, reference, optimum,
+                 data=None):
         d = self.__dict__
+        # _data: the DataFrame given to lh.fit (a reference, not a copy), so that plots need not ask
+        # for it again; plotting checks that its fitted rows are unchanged before using it.
         d.update(design=design, _stats=stats, _std=std, _T=T, _phi=phi, _spec=spec, reml=reml,
-                 formula=formula, level1=level1, reference=reference, _opt=optimum)
+                 formula=formula, level1=level1, reference=reference, _opt=optimum, _data=data)
         beta, cov, sigma2, pc, dev = E.gls(stats, T, phi, reml)
         d.update(_beta=beta, _cov_beta=cov, _sigma2=float(sigma2), _pieces=pc, deviance=float(dev))
 

@@ -112,12 +112,21 @@ def _match_groups(wanted: Iterable | None, names: Sequence, hint: str) -> list:
     return out
 
 
-def _effect_label(m, term: str) -> str:
+def _group_label(m, group_label) -> str:
+    """The name shown for the groups: ``group_label`` when given ("school"), else the column name."""
+    if group_label is None:
+        return m.group
+    if not isinstance(group_label, str) or not group_label.strip():
+        raise TypeError(f"group_label must be a word such as 'school', got {group_label!r}.")
+    return group_label.strip()
+
+
+def _effect_label(m, term: str, group_label: str | None = None) -> str:
     """'country effect $u_j$', 'country intercept effect $u_{0j}$', 'age slope effect $u_{1j}$'."""
     one = len(m.random_terms) == 1
     symbol = "u_j" if one else f"u_{{{m.random_terms.index(term)}j}}"
     if term == "Intercept":
-        return f"{m.group} {'' if one else 'intercept '}effect ${symbol}$"
+        return f"{_group_label(m, group_label)} {'' if one else 'intercept '}effect ${symbol}$"
     return f"{term} slope effect ${symbol}$"
 
 
@@ -204,7 +213,7 @@ def _annotate_rank(ax, pos, end, text, horizontal):
 
 def plot_caterpillar(m, *, term: str | None = None, alpha: float = 0.05, highlight=None,
                      labels: Any = "auto", orient: str = "auto", mark_differences: bool = False,
-                     ax: Axes | None = None, **kwargs) -> Axes:
+                     group_label: str | None = None, ax: Axes | None = None, **kwargs) -> Axes:
     """Caterpillar plot: estimated group effects, ranked, with comparative intervals.
 
     Parameters
@@ -228,6 +237,9 @@ def plot_caterpillar(m, *, term: str | None = None, alpha: float = 0.05, highlig
     mark_differences : bool, default False
         Grey out the groups whose interval includes 0, i.e. that do not differ
         significantly from the average group.
+    group_label : str, optional
+        What to call a group on the axes, e.g. ``'school'`` (default: the
+        name of the grouping column, e.g. ``'schoolid'``).
     ax : matplotlib Axes, optional
     **kwargs
         Passed to ``Axes.scatter`` for the estimates.
@@ -259,8 +271,8 @@ def plot_caterpillar(m, *, term: str | None = None, alpha: float = 0.05, highlig
     ge = m.group_effects(term, alpha=alpha)
     table = ge.rename(columns={"effect": "centre", "ci_lower": "lower", "ci_upper": "upper"})
     hl = _match_groups(highlight, list(ge.index), "m.group_effects().index")
-    label = f"{_effect_label(m, term)} with {1 - alpha:.0%} interval"
-    return _draw_ranked(_axes(ax), table, value_label=label, group_label=m.group, ref=0.0,
+    label = f"{_effect_label(m, term, group_label)} with {1 - alpha:.0%} interval"
+    return _draw_ranked(_axes(ax), table, value_label=label, group_label=_group_label(m, group_label), ref=0.0,
                         ref_label=None, orient=orient, labels=labels, highlight=hl,
                         mark_differences=mark_differences, **kwargs)
 
@@ -309,8 +321,17 @@ def plot_group_means(data: pd.DataFrame, *, y: str, group: str, alpha: float = 0
 
 
 # ---- model pictures ---------------------------------------------------------------------
-def _fitted_rows(m, data: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``data`` used in the fit, checked to be the data the model saw."""
+def _fitted_rows(m, data: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows of ``data`` used in the fit, checked to be the data the model saw.
+
+    ``data=None`` takes the DataFrame the model was fitted on (``lh.fit`` keeps a reference to it).
+    """
+    kept = data is None
+    if kept:
+        data = getattr(m, "_data", None)
+        if data is None:
+            raise LemmaError("This model does not hold the data it was fitted on: pass data=the DataFrame "
+                             "you gave to lh.fit.")
     check_dataframe(data)
     check_columns(data, [m.group])
     idx = m.design.index
@@ -318,13 +339,18 @@ def _fitted_rows(m, data: pd.DataFrame) -> pd.DataFrame:
     if ok and m.design.response in data:
         ok = np.allclose(data.loc[idx, m.design.response].to_numpy(dtype=float), m.design.y)
     if not ok:
-        raise LemmaError("data is not the DataFrame this model was fitted on (its rows or response "
-                         "values differ). Pass the same DataFrame you gave to lh.fit.")
+        raise LemmaError(
+            "The DataFrame this model was fitted on has changed since the fit (rows removed or response "
+            "values edited): fit the model again, or pass the original data with data=..." if kept else
+            "data is not the DataFrame this model was fitted on (its rows or response values differ). "
+            "Pass the same DataFrame you gave to lh.fit, or leave data out to use it.")
     return data.loc[idx]
 
 
-def plot_group_lines(m, data: pd.DataFrame, *, x: str, at: dict | None = None, points: bool = False,
-                     average: bool = True, highlight=None, ax: Axes | None = None, **kwargs) -> Axes:
+def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | None = None,
+                     points: bool = False, average: bool = True, highlight=None, sample: int | None = None,
+                     seed: int = 0, group_label: str | None = None, ax: Axes | None = None,
+                     **kwargs) -> Axes:
     """Predicted line of every group against ``x``, over the range of x observed in that group.
 
     Random-intercept models give parallel lines, random-slope models lines that fan.
@@ -332,8 +358,9 @@ def plot_group_lines(m, data: pd.DataFrame, *, x: str, at: dict | None = None, p
     Parameters
     ----------
     m : MultilevelResult
-    data : DataFrame
-        The DataFrame the model was fitted on.
+    data : DataFrame, optional
+        The DataFrame the model was fitted on (default: the one ``lh.fit``
+        was given, which the model keeps; it is checked to be unchanged).
     x : str
         A numeric column of ``data`` for the horizontal axis (e.g. ``'cohort90'``).
     at : dict, optional
@@ -345,6 +372,15 @@ def plot_group_lines(m, data: pd.DataFrame, *, x: str, at: dict | None = None, p
         Emphasise the average line (the fixed part of the model).
     highlight : group name or list of them, optional
         Groups drawn in a contrasting colour and named at the end of their line.
+    sample : int, optional
+        Draw the lines of this many groups, chosen at random (with ``seed``),
+        instead of all of them: with hundreds of groups the lines merge into a
+        solid band. Highlighted groups are always drawn; the average line is
+        that of all groups.
+    seed : int, default 0
+        Seed of the random choice of groups for ``sample``.
+    group_label : str, optional
+        What to call a group in the legend and labels, e.g. ``'school'``.
     ax : matplotlib Axes, optional
     **kwargs
         Passed to the ``LineCollection`` of group lines (e.g. ``alpha``, ``linewidth``).
@@ -380,21 +416,33 @@ def plot_group_lines(m, data: pd.DataFrame, *, x: str, at: dict | None = None, p
             f"(the model also has {', '.join(map(repr, others))}), so there is no single line per "
             "group. Fix the other variables, e.g. at={'" + (others[0] if others else "z") + "': 0}.")
     lines = frame.groupby(["g", "x"], sort=True)["line"].first().reset_index()
-    names = m.design.group_names
-    segs = [g[["x", "line"]].to_numpy() for _, g in lines.groupby("g")]
-    n = len(segs)
+    names = list(m.design.group_names)
+    segs = {int(g): part[["x", "line"]].to_numpy() for g, part in lines.groupby("g")}
+    wanted = _match_groups(highlight, names, "m.group_effects().index")
+    shown = sorted(segs)
+    if sample is not None:
+        if not isinstance(sample, (int, np.integer)) or isinstance(sample, bool) or sample < 1:
+            raise LemmaError(f"sample must be a whole number of groups, at least 1; got {sample!r}.")
+        if sample < len(shown):
+            rng = np.random.default_rng(seed)
+            picked = set(rng.choice(shown, size=sample, replace=False).tolist())
+            picked |= {names.index(w) for w in wanted}
+            shown = sorted(picked)
+    n = len(shown)
+    label = _group_label(m, group_label)
     ax = _axes(ax)
     if points:
         ax.scatter(rows[x], m.design.y, s=4, color=GREY, alpha=0.2, linewidth=0, rasterized=True,
                    zorder=0, gid="points")
     kwargs.setdefault("alpha", 0.7 if n <= MANY_GROUPS else 0.3)
     kwargs.setdefault("linewidth", 1.2 if n <= MANY_GROUPS else 0.7)
-    ax.add_collection(LineCollection(segs, colors=MAIN, gid="group_lines", label=f"{m.group} lines",
+    what = f"{label} lines" if n == len(segs) else f"{n} of {len(segs)} {label} lines (random sample)"
+    ax.add_collection(LineCollection([segs[g] for g in shown], colors=MAIN, gid="group_lines", label=what,
                                      **kwargs))
-    for name in _match_groups(highlight, names, "m.group_effects().index"):
-        seg = segs[list(names).index(name)]
+    for name in wanted:
+        seg = segs[names.index(name)]
         ax.plot(seg[:, 0], seg[:, 1], color=HIGHLIGHT, linewidth=2.2, zorder=4, gid="highlight")
-        ax.annotate(_name(name, m.group), seg[-1], xytext=(4, 0), textcoords="offset points", va="center",
+        ax.annotate(_name(name, label), seg[-1], xytext=(4, 0), textcoords="offset points", va="center",
                     color=HIGHLIGHT, fontsize="small", fontweight="bold")
     if average:
         avg = frame.groupby("x", sort=True)["fixed"].mean()
@@ -407,6 +455,7 @@ def plot_group_lines(m, data: pd.DataFrame, *, x: str, at: dict | None = None, p
     return ax
 
 
+RUG_MAX = 20   # distinct x values up to which plot_variance_function draws a rug
 _LEVELS = {2: ("level-2 variance", MAIN), 1: ("level-1 variance", ORANGE), "vpc": ("VPC", GREEN)}
 
 
@@ -426,7 +475,8 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
         variance, the variance partition coefficient, or both variances.
     data : DataFrame, optional
         The data the model was fitted on; needed only when ``x`` is not itself
-        a term of the model (e.g. the formula uses ``I(age - 46)``).
+        a term of the model (e.g. the formula uses ``I(age - 46)``), and then
+        taken from the model when not given.
     at : dict, optional
         Values of other variables in the variance functions, e.g. ``{'female': 1}``.
     num : int
@@ -444,8 +494,10 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
     For a random slope on x the level-2 variance is
     ``s2_u0 + 2 s_u01 x + s2_u1 x^2`` (``m.level2_variance``), the level-1
     variance is ``m.level1_variance`` and ``VPC(x) = level2 / (level2 + level1)``.
-    Curves are drawn over the observed range of x only; ticks along the
-    bottom mark the observed values. For a binary or categorical x (separate
+    Curves are drawn over the observed range of x only. Ticks along the
+    bottom mark the observed values when there are at most 20 of them;
+    otherwise a shaded band marks the middle 90% of the observed values (from
+    the 5th to the 95th percentile). For a binary or categorical x (separate
     variances for men and women, say) there is one point per value instead.
 
     Examples
@@ -468,12 +520,16 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
         raise LemmaError("The VPC is a proportion and the variances are not, so they cannot share an "
                          "axis: draw level='vpc' on its own Axes.")
     d = m.design
-    if data is not None:
-        observed = _fitted_rows(m, data)[x] if x in data else None
-    else:
+    observed = None
+    if data is None:
         observed = next((pd.Series(M[:, names.index(x)]) for M, names in
                          ((d.Z, d.random_names), (d.X, d.fixed_names), (d.Z1, d.level1_names))
                          if names and x in names), None)
+        kept = getattr(m, "_data", None)
+        if observed is None and kept is not None and x in kept:
+            data = kept
+    if data is not None:
+        observed = _fitted_rows(m, data)[x] if x in data else None
     if observed is None:
         where = "data" if data is not None else "the model's terms"
         raise LemmaError(f"Cannot find {x!r} in {where}, so its observed range is unknown. Name a "
@@ -502,10 +558,15 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
     if discrete and pd.api.types.is_numeric_dtype(observed):
         ax.set_xticks(grid)
         ax.set_xmargin(0.3)
-    elif not discrete:
+    elif not discrete and observed.nunique() <= RUG_MAX:
         ax.plot(np.unique(observed), np.zeros(observed.nunique()), "|", color=DARK, markersize=12,
                 markeredgewidth=1.5, transform=ax.get_xaxis_transform(), gid="observed_x",
                 label=f"observed values of {x}")
+    elif not discrete:
+        # a rug of dozens of distinct values is a solid comb: shade where most of the data are instead
+        lo, hi = np.quantile(observed.to_numpy(dtype=float), [0.05, 0.95])
+        ax.axvspan(lo, hi, color=GREY, alpha=0.15, linewidth=0, zorder=0, gid="observed_x",
+                   label=f"middle 90% of observed {x}")
     ax.set_xlabel(x)
     ax.set_ylabel(_LEVELS[levels[0]][0] if len(levels) == 1 else "variance")
     ax.set_ylim(bottom=0)
@@ -514,7 +575,7 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
 
 
 def plot_residual_pairs(m, *, terms: Sequence[str] | None = None, highlight=None,
-                        ax: Axes | None = None, **kwargs) -> Axes:
+                        group_label: str | None = None, ax: Axes | None = None, **kwargs) -> Axes:
     """Intercept effect against slope effect: one point per group (random slope models).
 
     A positive correlation means groups with higher intercepts also have
@@ -527,6 +588,8 @@ def plot_residual_pairs(m, *, terms: Sequence[str] | None = None, highlight=None
     terms : pair of str, optional
         The random terms for the x and y axes (default: the first two).
     highlight : group name or list of them, optional
+    group_label : str, optional
+        What to call a group on the axes, e.g. ``'school'``.
     ax : matplotlib Axes, optional
     **kwargs
         Passed to ``Axes.scatter``.
@@ -561,10 +624,10 @@ def plot_residual_pairs(m, *, terms: Sequence[str] | None = None, highlight=None
     for name in _match_groups(highlight, list(ge.index), "m.group_effects().index"):
         xy = (ge.loc[name, terms[0]], ge.loc[name, terms[1]])
         ax.scatter(*xy, color=HIGHLIGHT, s=kwargs["s"] * 1.5, zorder=4, gid="highlight")
-        ax.annotate(_name(name, m.group), xy, xytext=(5, 5), textcoords="offset points",
+        ax.annotate(_name(name, _group_label(m, group_label)), xy, xytext=(5, 5), textcoords="offset points",
                     color=HIGHLIGHT, fontsize="small", fontweight="bold")
-    ax.set_xlabel(_effect_label(m, terms[0]))
-    ax.set_ylabel(_effect_label(m, terms[1]))
+    ax.set_xlabel(_effect_label(m, terms[0], group_label))
+    ax.set_ylabel(_effect_label(m, terms[1], group_label))
     return ax
 
 

@@ -258,6 +258,55 @@ def test_group_lines_508_schools(ssls, ssls_rs):
     assert not [a for a in ax.lines if a.get_gid() == "average_line"]
 
 
+def test_group_lines_data_defaults_to_the_fitted_frame(ssls, ssls_rs):
+    ax = lh.plot_group_lines(ssls_rs, x="cohort90", average=False)   # the model keeps its data
+    assert len(_per_group_lines(ax)) == 508
+
+
+def test_group_lines_data_changed_after_the_fit_is_refused():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"g": np.repeat(np.arange(8), 10), "x": np.tile(np.arange(10.0), 8)})
+    df["y"] = df["x"] + rng.normal(size=len(df)) + np.repeat(rng.normal(size=8), 10)
+    m = lh.fit("y ~ x + (1 | g)", data=df)
+    df.loc[0, "y"] += 5
+    with pytest.raises(lh.LemmaError, match="has changed since the fit.*fit the model again"):
+        lh.plot_group_lines(m, x="x")
+
+
+def test_group_lines_sample_draws_that_many_plus_the_highlighted(ssls, ssls_rs):
+    ax = lh.plot_group_lines(ssls_rs, x="cohort90", sample=40, seed=3, highlight=[1, 2],
+                             group_label="school")
+    drawn = _per_group_lines(ax)
+    assert 40 <= len(drawn) <= 42
+    again = _per_group_lines(lh.plot_group_lines(ssls_rs, x="cohort90", sample=40, seed=3, highlight=[1, 2],
+                                                 ax=plt.subplots()[1]))
+    assert [s.tolist() for s in drawn] == [s.tolist() for s in again]   # the seed fixes the sample
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == f"{len(drawn)} of 508 school lines (random sample)"
+    assert [t.get_text() for t in ax.texts] == ["school 1", "school 2"]
+    with pytest.raises(lh.LemmaError, match="sample must be a whole number of groups"):
+        lh.plot_group_lines(ssls_rs, x="cohort90", sample=0)
+
+
+def test_group_label_names_the_groups_on_every_plot(ssls_null, ssls_rs):
+    ax = lh.plot_caterpillar(ssls_null, group_label="school")
+    assert ax.get_xlabel() == "school (rank)"
+    assert ax.get_ylabel().startswith("school effect $u_j$")
+    ax = lh.plot_residual_pairs(ssls_rs, group_label="school", ax=plt.subplots()[1])
+    assert ax.get_xlabel() == "school intercept effect $u_{0j}$"
+    with pytest.raises(TypeError, match="group_label must be a word"):
+        lh.plot_caterpillar(ssls_null, group_label=3)
+
+
+def test_variance_function_many_x_values_shade_the_middle_90_percent(ess, ess_rs):
+    ax = lh.plot_variance_function(ess_rs, x="age46")
+    band = [p for p in ax.patches if p.get_gid() == "observed_x"]
+    assert len(band) == 1
+    lo, hi = np.quantile(ess.loc[ess_rs.design.index, "age46"], [0.05, 0.95])
+    xs = band[0].get_path().transformed(band[0].get_patch_transform()).vertices[:, 0]
+    assert (xs.min(), xs.max()) == pytest.approx((lo, hi))
+
+
 def test_group_lines_other_variables_need_values(ess):
     m = lh.fit("hedonism ~ age46 + female + (1 | country)", data=ess)
     with pytest.raises(lh.LemmaError, match=r"other than 'age46'.*'female'.*at=\{'female': 0\}"):
@@ -316,8 +365,10 @@ def test_variance_function_errors(ess, ess_rs, small):
         lh.plot_variance_function(ess_rs, x="age46", level=3)
     with pytest.raises(lh.LemmaError, match="draw level='vpc' on its own Axes"):
         lh.plot_variance_function(ess_rs, x="age46", level=[2, "vpc"])
-    with pytest.raises(lh.LemmaError, match="Cannot find 'age' in the model's terms.*'age46'"):
-        lh.plot_variance_function(ess_rs, x="age")
+    with pytest.raises(lh.LemmaError, match=r"give a value for each variable in it: e.g. m.vpc\(age46=...\)"):
+        lh.plot_variance_function(ess_rs, x="age")   # age is in the kept data but not in the model
+    with pytest.raises(lh.LemmaError, match="Cannot find 'agee' in data"):
+        lh.plot_variance_function(ess_rs, x="agee", data=ess)
     m = lh.fit("y ~ x + b + (1 + x + b | g)", data=small)
     with pytest.raises(lh.LemmaError, match=r"at=\{\.\.\.\}"):
         lh.plot_variance_function(m, x="x")

@@ -1,0 +1,153 @@
+"""Exercise checks whose expected answers live in the package: ``lh.check_exercise``.
+
+A check cell in a notebook reads ``x = lh.check_exercise("P5.2.vpc", x, m1=m1)``:
+it names the exercise and passes what the check needs (the learner's answer and
+the fitted models it is computed from). The definition of each exercise, what
+it asks for and how its expected answer is computed, is kept here, one module
+per course section (``p5_2.py`` for practical P5.2, ``c5_1.py`` for concept
+section 5.1), so that a check cell never prints or shows the solution.
+
+Two kinds of exercise:
+
+* **value**: a number or an array of numbers; :func:`value_exercise`
+  registers a function that computes the expected value from the objects the
+  check cell passes (``m0=m0, m1=m1``), with a tolerance and a hint.
+* **model**: a fitted model; :func:`model_exercise` registers the model's
+  specification (response, fixed and random variables, group, reference
+  categories, level-1 function), compared with :func:`lemma_helpers.check_model`.
+
+Each check prints one line of feedback and never raises for a wrong or
+unfinished answer, so a notebook runs from top to bottom; it returns the
+learner's answer when it is right and otherwise the expected one, so the cells
+below keep working.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .._validation import LemmaError, did_you_mean
+
+__all__ = ["check_exercise", "value_exercise", "model_exercise", "exercise_ids"]
+
+_REGISTRY: dict = {}
+_LOADED = False
+
+
+@dataclass(frozen=True)
+class _Exercise:
+    id: str
+    kind: str                        # "value" or "model"
+    what: str = ""                   # value: what the number is, in words ("the VPC")
+    compute: Callable | None = None  # value: (**inputs) -> expected
+    needs: tuple = ()                # names of the inputs the check cell passes
+    tol: float = 0.0
+    hint: str | None = None
+    spec: dict = field(default_factory=dict)   # model: arguments of check_model
+
+
+def _register(ex: _Exercise) -> None:
+    if ex.id in _REGISTRY:
+        raise LemmaError(f"Exercise {ex.id!r} is defined twice.")
+    _REGISTRY[ex.id] = ex
+
+
+def value_exercise(exercise_id: str, what: str, *, tol: float, needs: tuple = (), hint: str | None = None):
+    """Register a value exercise: decorate the function that computes its expected answer.
+
+    The function takes the inputs named in ``needs`` as keyword arguments.
+    """
+    def decorate(fn: Callable) -> Callable:
+        _register(_Exercise(exercise_id, "value", what=what, compute=fn, needs=tuple(needs), tol=tol, hint=hint))
+        return fn
+    return decorate
+
+
+def model_exercise(exercise_id: str, **spec) -> None:
+    """Register a model exercise: ``spec`` holds the arguments of :func:`lemma_helpers.check_model`
+    other than the model and ``data`` (``response``, ``fixed``, ``random``, ``group``, ...)."""
+    _register(_Exercise(exercise_id, "model", needs=("data",), spec=spec))
+
+
+def _load() -> None:
+    global _LOADED
+    if not _LOADED:
+        for info in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{info.name}")
+        _LOADED = True
+
+
+def exercise_ids() -> list:
+    """The ids of every exercise with a check, in course order."""
+    from ..quiz import section_sort_key
+
+    _load()
+    return sorted(_REGISTRY, key=lambda i: (section_sort_key(i.rsplit(".", 1)[0]), i))
+
+
+def _exercise(exercise_id: str) -> _Exercise:
+    _load()
+    if not isinstance(exercise_id, str):
+        raise TypeError(f"The exercise id must be a string such as 'P5.2.vpc', got {type(exercise_id).__name__}.")
+    if exercise_id not in _REGISTRY:
+        section = exercise_id.rsplit(".", 1)[0]
+        same = [i for i in exercise_ids() if i.startswith(section + ".")]
+        listed = f" Exercises of {section}: {', '.join(same)}." if same else ""
+        raise LemmaError(f"Unknown exercise {exercise_id!r}.{did_you_mean(exercise_id, _REGISTRY)}{listed} "
+                         "The check cell below the exercise names it; copy the id from there.")
+    return _REGISTRY[exercise_id]
+
+
+def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
+    """Check the answer to a notebook exercise and print one line of feedback.
+
+    Parameters
+    ----------
+    exercise_id : str
+        The exercise, as named in the check cell (e.g. ``'P5.2.vpc'``).
+    answer
+        The learner's answer: a number, an array of numbers or a fitted
+        model; ``...`` while not done.
+    **inputs
+        What the check needs to work out the expected answer, as named in the
+        check cell: fitted models (``m0=m0``) or, for a model exercise, the
+        ``data`` it is to be fitted on.
+
+    Returns
+    -------
+    The learner's answer when it is right, otherwise the expected answer (the
+    message says so), so that the cells below keep working.
+
+    Notes
+    -----
+    The expected answer is computed inside the package from ``inputs``; the
+    check cell does not show it, and a wrong answer gets a hint, never the
+    answer. Value answers are compared within an absolute tolerance.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> exam = lh.load_dataset("exam")
+    >>> m = lh.fit("normexam ~ 1 + (1 | school)", data=exam)
+    >>> x = lh.check_exercise("X.example.vpc", 0.1659, m=m)
+    Correct: the VPC = 0.1659.
+    >>> x = lh.check_exercise("X.example.vpc", 0.83, m=m)
+    Not yet: 0.8300 is not the VPC. Hint: divide the level-2 variance by the total variance.
+    """
+    from ..practice import check_model, check_value
+
+    ex = _exercise(exercise_id)
+    missing = [n for n in ex.needs if n not in inputs]
+    extra = [n for n in inputs if n not in ex.needs]
+    if missing or extra:
+        call = ", ".join([repr(exercise_id), "answer", *(f"{n}={n}" for n in ex.needs)])
+        raise LemmaError(f"The check of {exercise_id} needs {', '.join(ex.needs) or 'nothing but the answer'}"
+                         + (f" (missing: {', '.join(missing)})" if missing else "")
+                         + (f" (not used: {', '.join(extra)})" if extra else "")
+                         + f". Call it as lh.check_exercise({call}).")
+    if ex.kind == "model":
+        return check_model(answer, data=inputs["data"], **ex.spec)
+    expected = ex.compute(**inputs)
+    return check_value(ex.what, answer, expected, tol=ex.tol, hint=ex.hint)
