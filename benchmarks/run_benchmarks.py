@@ -140,7 +140,7 @@ def time_lme4():
         return None
     models = [{"name": n, "data": ds, "formula": f} for n, ds, f, l1 in MODELS if l1 is None]
     script = (R_SCRIPT.replace("MODELS", repr(json.dumps(models)))
-              .replace("EXAM", repr(str(HERE.parent / "data" / "exam.csv")))
+              .replace("EXAM", repr(str(HERE.parent / "lemma_helpers" / "data" / "exam.csv")))
               .replace("REPEATS", str(REPEATS)))
     with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
         fh.write(script)

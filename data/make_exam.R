@@ -1,11 +1,12 @@
 #!/usr/bin/env Rscript
-# make_exam.R -- export mlmRev::Exam (the MLwiN tutorial "Exam" data) to data/exam.csv with MLwiN names.
+# make_exam.R -- export mlmRev::Exam (the MLwiN tutorial "Exam" data) to lemma_helpers/data/exam.csv
+# with MLwiN names (the file ships inside the package, beside its licence notice).
 #
 # Usage (from the repository root):  Rscript data/make_exam.R [output.csv]
 # Needs R with the mlmRev package (Debian/Ubuntu: apt-get install r-base-core r-cran-mlmrev).
 # Generated with R 4.2.2 and mlmRev 1.0-8. The output is deterministic: rows sorted by school, then
 # student, then the row order of mlmRev::Exam (four school/student pairs occur twice in the data).
-# See data/EXAM_NOTICE.md for the provenance, the licence and the coding notes.
+# See lemma_helpers/data/EXAM_NOTICE.md for the provenance, the licence and the coding notes.
 #
 # Coding notes, checked by the stopifnot() calls below:
 # * mlmRev's help page swaps two descriptions. `vr` is constant within each school: it is MLwiN's
@@ -22,7 +23,8 @@ suppressPackageStartupMessages(library(mlmRev))
 args <- commandArgs(trailingOnly = FALSE)
 script_dir <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)][1])))
 trailing <- commandArgs(trailingOnly = TRUE)
-out_path <- if (length(trailing)) trailing[1] else file.path(script_dir, "exam.csv")
+out_path <- if (length(trailing)) trailing[1] else
+  file.path(dirname(script_dir), "lemma_helpers", "data", "exam.csv")
 
 e <- mlmRev::Exam
 stopifnot(nrow(e) == 4059, nlevels(e$school) == 65)

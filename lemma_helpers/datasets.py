@@ -4,7 +4,8 @@ Two teaching files are public but not ours to redistribute, so they are
 downloaded on first use from pinned addresses, verified by SHA-256 and cached
 (pooch). Setting the environment variable ``LEMMA_DATA_DIR`` to a folder that
 holds the files makes the loader read them from there instead, with no
-network. The Exam data ship with the package (see ``data/EXAM_NOTICE.md``).
+network. The Exam data ship inside the package, in ``lemma_helpers/data/``,
+beside their licence notice (``EXAM_NOTICE.md``, GPL >= 2).
 """
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ INCOME_BANDS = [
 ]
 SCLASS_LABELS = {1: "managerial", 2: "intermediate", 3: "working", 4: "unclassified"}
 
-_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 _PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -144,7 +144,7 @@ _REGISTRY = {
         name="ess_hedonism",
         description="European Social Survey 2002: hedonism of respondents in 20 countries",
         level1_units=36527, groups=20, group="country",
-        source="ESS Round 1 (2002), extract from Bartholomew et al., Analysis of Multivariate Social Science Data, ch. 13",
+        source="ESS Round 1 (2002), extract from Bartholomew et al., Analysis of Multivariate Social Science Data, 3rd ed., ch. 13",
         licence="CC BY-NC-SA 4.0 (cite the ESS; non-commercial)",
         filename="ess_hedonism_2002.txt",
         url="https://raw.githubusercontent.com/AMSSD3ed/data-code/1b75240eb11e10649a4b58d9dc4a603cdc3ed595/Datasets/Chapter13/hedonism.txt",
@@ -235,7 +235,8 @@ def _cache_dir() -> Path:
 def data_path(name: str) -> Path:
     """Return the local path of a dataset's file, downloading it if needed.
 
-    The file is looked for, in order, in ``$LEMMA_DATA_DIR`` and then in the
+    The Exam data are read from the package itself. For the other datasets
+    the file is looked for, in order, in ``$LEMMA_DATA_DIR`` and then in the
     download cache (``$LEMMA_CACHE_DIR`` or the user cache folder); when it is
     not there it is downloaded from the pinned address and its SHA-256 is
     checked. A cached file that does not match (a download cut short, say)
@@ -243,12 +244,14 @@ def data_path(name: str) -> Path:
     """
     d = _get(name)
     if d.url is None:
-        for folder in (_PACKAGE_DATA, _REPO_DATA):
-            if (folder / d.filename).exists():
-                return folder / d.filename
+        bundled = _PACKAGE_DATA / d.filename
+        if bundled.exists():
+            return bundled
         raise LemmaError(
-            f"The bundled file {d.filename} is missing from the installation. "
-            "Reinstall the course package (make lab) or regenerate it with data/make_exam.R."
+            f"The {name} data should ship with the course package as {bundled}, but that "
+            "file is missing, so this installation is incomplete. Reinstall the package "
+            "(in the course folder: make lab, or pip install .); from the repository you "
+            "can also regenerate the file with Rscript data/make_exam.R."
         )
     env_dir = os.environ.get("LEMMA_DATA_DIR")
     if env_dir:

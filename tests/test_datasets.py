@@ -152,3 +152,16 @@ def test_data_dir_with_wrong_file_refused(tmp_path, monkeypatch):
     datasets._load_cached.cache_clear()
     with pytest.raises(lh.LemmaError, match="is not the expected ssls file.*SHA-256"):
         lh.load_dataset("ssls")
+
+
+def test_exam_ships_inside_the_package():
+    path = datasets.data_path("exam")
+    assert path.parent == Path(lh.__file__).resolve().parent / "data"
+    assert (path.parent / "EXAM_NOTICE.md").exists() and (path.parent / "GPL-2.txt").exists()
+
+
+def test_missing_bundled_file_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "_PACKAGE_DATA", tmp_path)
+    with pytest.raises(lh.LemmaError, match=r"exam data should ship with the course package.*"
+                                            r"missing.*Reinstall.*pip install \."):
+        datasets.data_path("exam")
