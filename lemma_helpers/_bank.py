@@ -1,0 +1,320 @@
+"""The question bank of the self-test quizzes: loading, validating and looking up questions and keys.
+
+One YAML file per course section in ``lemma_helpers/quizzes/`` (``5.0.yaml``
+... ``P5.5.yaml``), validated against ``quizzes/schema.json``; each question
+carries its self-test key. An instructor's key file (``lemma-grade --key``)
+replaces keys question by question (:func:`load_key`). Learners use the bank
+through :mod:`lemma_helpers.quiz`; scoring is in :mod:`lemma_helpers._scoring`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._validation import LemmaError, did_you_mean, unknown_name
+
+TYPES = ("single", "multiple", "numeric", "text")
+_SECTION_RE = re.compile(r"^(P?)(\d+)\.(\d+)$")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a choice question."""
+
+    label: str
+    text: str
+    correct: bool
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Key:
+    """What counts as right for one question and how many points it is worth.
+
+    ``correct`` holds option labels (choice questions), ``low``/``high`` the
+    accepted interval (numeric), ``accept`` the accepted forms (text).
+    ``distractors`` are anticipated wrong answers with their own feedback:
+    ``(low, high, feedback)`` for numeric questions, ``(forms, feedback)`` for
+    text questions.
+    """
+
+    points: float
+    correct: frozenset = frozenset()
+    low: float | None = None
+    high: float | None = None
+    accept: tuple = ()
+    distractors: tuple = ()
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question of the bank, with its self-test key."""
+
+    id: str
+    section: str
+    number: int
+    type: str
+    kind: str
+    prompt: str
+    options: tuple
+    hint: str
+    feedback_wrong: str
+    key: Key
+
+    @property
+    def labels(self) -> list:
+        return [o.label for o in self.options]
+
+
+def _bank_dir():
+    return resources.files("lemma_helpers") / "quizzes"
+
+
+@functools.lru_cache(maxsize=None)
+def schema() -> dict:
+    """The JSON schema of a bank file (``quizzes/schema.json``)."""
+    return json.loads((_bank_dir() / "schema.json").read_text(encoding="utf-8"))
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)    # JSON is valid YAML too
+    except yaml.YAMLError as err:
+        raise LemmaError(f"{source} is not valid YAML or JSON: {err}") from None
+
+
+def _schema_check(data: Any, ref: str, source: str) -> None:
+    full = schema()
+    sub = {"$schema": full["$schema"], "$defs": full["$defs"], "$ref": f"#/$defs/{ref}"} if ref else full
+    import jsonschema  # imported here: it is slow to import and only needed to validate
+
+    validator = jsonschema.Draft202012Validator(sub)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise LemmaError(f"{source} does not follow the quiz schema at {where}: {error.message}")
+
+
+def section_sort_key(section: str) -> tuple:
+    """Concept sections first (5.0 ... 5.6), then practicals (P5.1 ...)."""
+    m = _SECTION_RE.match(section)
+    return (bool(m.group(1)), int(m.group(2)), int(m.group(3))) if m else (True, 99, 99)
+
+
+def _interval(spec: dict, default_tol: float | None = None) -> tuple:
+    if "value" in spec:
+        tol = spec.get("tolerance", default_tol)
+        if tol is None:
+            tol = 0.005 * abs(spec["value"])
+        return float(spec["value"]) - float(tol), float(spec["value"]) + float(tol)
+    return float(spec["min"]), float(spec["max"])
+
+
+def _numeric_distractors(items, answer_spec) -> tuple:
+    tol = answer_spec.get("tolerance") if answer_spec else None
+    return tuple(_interval(d, tol) + (d["feedback"],) for d in items or ())
+
+
+def _text_distractors(items) -> tuple:
+    return tuple((tuple(_normalise_text(f) for f in d["forms"]), d["feedback"]) for d in items or ())
+
+
+def _question_from_dict(d: dict, section: str, source: str) -> Question:
+    qtype = d["type"]
+    options = tuple(Option(o["label"], o["text"], bool(o.get("correct", False)), o["feedback"])
+                    for o in d.get("options", ()))
+    if qtype in ("single", "multiple"):
+        key = Key(d["points"], correct=frozenset(o.label for o in options if o.correct),
+                  explanation=d["explanation"])
+    elif qtype == "numeric":
+        low, high = _interval(d["answer"])
+        key = Key(d["points"], low=low, high=high, explanation=d["explanation"],
+                  distractors=_numeric_distractors(d.get("distractors"), d["answer"]))
+    else:
+        key = Key(d["points"], accept=tuple(_normalise_text(a) for a in d["accept"]),
+                  explanation=d["explanation"], distractors=_text_distractors(d.get("distractors")))
+    number = int(d["id"].rsplit(".q", 1)[1])
+    q = Question(d["id"], section, number, qtype, d["kind"], d["prompt"].strip(), options,
+                 d.get("hint", "").strip(), d.get("feedback_wrong", "").strip(), key)
+    _check_question(q, source)
+    return q
+
+
+def _check_question(q: Question, source: str) -> None:
+    """Checks that the schema cannot express."""
+    where = f"{source}, question {q.id}"
+    if not q.id.startswith(q.section + ".q"):
+        raise LemmaError(f"{where}: the id must start with '{q.section}.q' (the file's section).")
+    if len(set(q.labels)) != len(q.labels):
+        raise LemmaError(f"{where}: option labels must be unique, got {q.labels}.")
+    k = q.key
+    if q.type == "single" and len(k.correct) != 1:
+        raise LemmaError(f"{where}: a single-choice question needs exactly one correct option.")
+    if q.type == "multiple" and not k.correct:
+        raise LemmaError(f"{where}: a multiple-choice question needs at least one correct option.")
+    if q.type == "numeric":
+        if not k.low <= k.high:
+            raise LemmaError(f"{where}: the accepted interval is empty ({k.low} > {k.high}).")
+        for low, high, _ in k.distractors:
+            if low <= k.high and k.low <= high:
+                raise LemmaError(f"{where}: distractor [{low}, {high}] overlaps the accepted answer.")
+    if q.type == "text":
+        for forms, _ in k.distractors:
+            if set(forms) & set(k.accept):
+                raise LemmaError(f"{where}: a distractor form is also an accepted form.")
+
+
+def parse_bank(data: Any, source: str, section: str | None = None) -> tuple:
+    """Validate one bank file's content; return ``(section, title, questions)``."""
+    _schema_check(data, "", source)
+    sec = data["section"]
+    if section is not None and sec != section:
+        raise LemmaError(f"{source} declares section {sec!r} but its file name says {section!r}.")
+    questions = tuple(_question_from_dict(d, sec, source) for d in data["questions"])
+    numbers_ = [q.number for q in questions]
+    if numbers_ != list(range(1, len(questions) + 1)):
+        raise LemmaError(f"{source}: questions must be numbered q1, q2, ... in order; got {numbers_}.")
+    return sec, data["title"], questions
+
+
+@functools.lru_cache(maxsize=None)
+def _bank() -> dict:
+    """All sections: ``{section: (title, questions)}`` in course order."""
+    found = {}
+    for entry in _bank_dir().iterdir():
+        stem, _, ext = entry.name.rpartition(".")
+        if ext in ("yaml", "yml", "json") and _SECTION_RE.match(stem):
+            sec, title, questions = parse_bank(_load_yaml(entry.read_text(encoding="utf-8"), entry.name),
+                                               entry.name, stem)
+            if sec in found:
+                raise LemmaError(f"Section {sec} has more than one question file.")
+            found[sec] = (title, questions)
+    return {s: found[s] for s in sorted(found, key=section_sort_key)}
+
+
+@functools.lru_cache(maxsize=None)
+def _questions() -> dict:
+    return {q.id: q for _, qs in _bank().values() for q in qs}
+
+
+def sections() -> list:
+    """The course sections that have a quiz, in course order."""
+    return list(_bank())
+
+
+def _canonical_section(section: Any) -> str:
+    if not isinstance(section, str):
+        raise TypeError(f"section must be a string such as '5.1' or 'P5.3', got {type(section).__name__}.")
+    s = section.strip()
+    s = re.sub(r"^[Cc](?=\d)", "", s)            # 'C5.1' is what the text calls 5.1
+    s = re.sub(r"^p(?=\d)", "P", s)
+    if s not in _bank():
+        raise unknown_name("section", section, sections())
+    return s
+
+
+def question(qid: str) -> Question:
+    """The question with id ``qid`` (e.g. ``'5.1.q3'``)."""
+    if not isinstance(qid, str):
+        raise TypeError(f"The question id must be a string such as '5.1.q3', got {type(qid).__name__}.")
+    s = qid.strip()
+    s = re.sub(r"^[Cc](?=\d)", "", s)
+    s = re.sub(r"^p(?=\d)", "P", s)
+    s = re.sub(r"\.Q(\d+)$", r".q\1", s)
+    if s not in _questions():
+        sec = s.rsplit(".q", 1)[0]
+        in_section = [q for q in _questions() if q.startswith(sec + ".q")]
+        if in_section:
+            raise LemmaError(f"Unknown question {qid!r}.{did_you_mean(qid, in_section)} "
+                             f"Section {sec} has questions {', '.join(in_section)}.")
+        raise LemmaError(f"Unknown question {qid!r}: ids look like '5.1.q3' or 'P5.4.q2'."
+                         f"{did_you_mean(qid, _questions())} Sections with a quiz: {', '.join(sections())}. "
+                         "lh.list_questions() lists every id.")
+    return _questions()[s]
+
+
+def shipped_key() -> dict:
+    """The self-test key that ships with the package: ``{question id: Key}``."""
+    return {qid: q.key for qid, q in _questions().items()}
+
+
+def load_key(path: str | Path) -> dict:
+    """Read an instructor's key file (YAML or JSON) into ``{question id: Key}``.
+
+    The file maps question ids to answer specifications that replace the
+    shipped ones, for example::
+
+        5.1.q1: {value: 0.105, tolerance: 0.001}
+        5.1.q2: {correct: c}
+        5.3.q4: {correct: [a, d], points: 2}
+        5.6.q4: {accept: [cross-classified, cross classification]}
+
+    Numeric keys take ``value`` with ``tolerance`` or ``min`` with ``max``.
+    Optional ``points``, ``explanation`` and ``distractors`` replace the
+    shipped ones; the shipped numeric distractors and explanation are dropped
+    when a numeric answer is replaced, because they were written for the
+    shipped numbers.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise LemmaError(f"Cannot read the key file {str(path)!r}: {err.strerror}.") from None
+    data = _load_yaml(text, path.name)
+    _schema_check(data, "keyfile", path.name)
+    out = {}
+    for qid, spec in data.items():
+        q = question(qid)
+        out[q.id] = _override(q, spec, f"{path.name}, {qid}")
+    return out
+
+
+def _override(q: Question, spec: dict, where: str) -> Key:
+    k = q.key
+    fields = {"points": spec.get("points", k.points), "explanation": spec.get("explanation", k.explanation)}
+    kinds = {"forms" in d for d in spec.get("distractors", ())}
+    if (q.type != "numeric" and False in kinds) or (q.type != "text" and True in kinds):
+        raise LemmaError(f"{where}: these distractors do not fit a {q.type} question "
+                         "(numeric questions take value/tolerance or min/max, text questions take forms).")
+    wanted = {"single": "correct", "multiple": "correct", "numeric": "value/tolerance or min/max",
+              "text": "accept"}[q.type]
+    if q.type in ("single", "multiple"):
+        if "correct" not in spec:
+            raise LemmaError(f"{where}: {q.id} is a {q.type}-choice question; give `correct` (option labels).")
+        labels = [spec["correct"]] if isinstance(spec["correct"], str) else list(spec["correct"])
+        bad = [lab for lab in labels if lab not in q.labels]
+        if bad or (q.type == "single" and len(labels) != 1) or not labels:
+            raise LemmaError(f"{where}: `correct` must be {'one' if q.type == 'single' else 'some'} of "
+                             f"{q.labels}, got {spec['correct']!r}.")
+        return Key(correct=frozenset(labels), **fields)
+    if q.type == "numeric":
+        if not ("value" in spec or "min" in spec):
+            raise LemmaError(f"{where}: {q.id} is a numeric question; give {wanted}.")
+        low, high = _interval(spec)
+        if low > high:
+            raise LemmaError(f"{where}: the accepted range is empty (min {low} > max {high}).")
+        if "explanation" not in spec:
+            fields["explanation"] = ""
+        return Key(low=low, high=high, distractors=_numeric_distractors(spec.get("distractors"), spec), **fields)
+    if "accept" not in spec:
+        raise LemmaError(f"{where}: {q.id} is a text question; give `accept` (a list of accepted forms).")
+    accept = [spec["accept"]] if isinstance(spec["accept"], str) else spec["accept"]
+    return Key(accept=tuple(_normalise_text(a) for a in accept),
+               distractors=_text_distractors(spec.get("distractors")) or k.distractors, **fields)
+
+
+def _normalise_text(s: str) -> str:
+    """Case, spaces, hyphens and punctuation do not matter in text answers."""
+    s = unicodedata.normalize("NFKC", str(s)).casefold()
+    return "".join(ch for ch in s if ch.isalnum())
+
