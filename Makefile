@@ -1,6 +1,7 @@
 # lemma-course: two commands on a fresh machine with python3 and make.
 #   make lab   - set up .venv and open the course in JupyterLab
 #   make test  - set up .venv and run the whole test suite (unit, doctests, notebooks)
+#   make test-numerics - nbval under other BLAS threads/kernels and without numpy's SIMD (CI)
 #   make notebooks / make students / make bench - maintainers' targets
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: lab test venv students notebooks bench clean
+.PHONY: lab test test-numerics venv students notebooks bench clean
 
 venv: $(STAMP)
 
@@ -25,6 +26,22 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:randomly tests lemma_helpers
 	$(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks --ignore=notebooks/student
+	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks/student
+
+# the stored outputs must not depend on the numerical settings of the machine: nbval over every
+# notebook with BLAS/OpenMP threads other than the default (one per core), OpenBLAS forced to
+# another kernel family, and numpy's dispatchable SIMD targets that this CPU has switched off
+# (numpy then runs its baseline code; it refuses to disable the baseline itself)
+NUMERICS_THREADS ?= 1
+NUMERICS_CORETYPE ?= Sandybridge
+NPY_DISPATCHED = $(BIN)/python -c "import numpy as np; m = (getattr(np, '_core', None) or np.core)._multiarray_umath; print(' '.join(x for x in m.__cpu_dispatch__ if m.__cpu_features__.get(x)))"
+test-numerics: $(STAMP)
+	@features="$$($(NPY_DISPATCHED))"; \
+	export OPENBLAS_NUM_THREADS=$(NUMERICS_THREADS) OMP_NUM_THREADS=$(NUMERICS_THREADS) MKL_NUM_THREADS=$(NUMERICS_THREADS) \
+	       OPENBLAS_CORETYPE=$(NUMERICS_CORETYPE) NPY_DISABLE_CPU_FEATURES="$$features"; \
+	echo "test-numerics: $(NUMERICS_THREADS) BLAS/OpenMP thread(s), OpenBLAS kernels $(NUMERICS_CORETYPE), numpy SIMD disabled: $${features:-none}"; \
+	$(BIN)/python -c "import numpy, scipy.linalg, threadpoolctl; print('  BLAS:', [(i['internal_api'], i['num_threads'], i.get('architecture')) for i in threadpoolctl.threadpool_info()])" && \
+	$(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks --ignore=notebooks/student && \
 	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks/student
 
 students: $(STAMP)
