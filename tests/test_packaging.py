@@ -56,6 +56,11 @@ def _run(cmd, **kw):
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
+    try:  # setuptools >= 70.1 builds wheels by itself (older ones need the wheel package)
+        from setuptools.command import bdist_wheel  # noqa: F401
+    except ImportError:
+        pytest.fail("setuptools >= 70.1 (in the dev extra) is needed to build the wheel "
+                    "offline: run make venv, or pip install 'setuptools>=70.1'")
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
