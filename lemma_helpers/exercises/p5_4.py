@@ -1,0 +1,19 @@
+"""Exercises of practical P5.4 (school characteristics: contextual and compositional effects)."""
+from . import model_exercise, value_exercise
+
+_REF = {"sclass": "working"}
+_SLOPE = dict(response="score", random=["cohort90"], group="schoolid", reference=_REF)
+
+model_exercise("P5.4.m_sch", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "schdenom"], **_SLOPE)
+model_exercise("P5.4.m_x", fixed=["cohort90", "schtype", "cohort90:schtype", "female", "sclass", "schurban"],
+               **_SLOPE)
+model_exercise("P5.4.m_share", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "share1"], **_SLOPE)
+model_exercise("P5.4.m_int", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "share1",
+                                    "cohort90:share1"], **_SLOPE)
+
+
+@value_exercise("P5.4.share1", "share1", tol=1e-9, needs=("data",),
+                hint="one value per row (use .transform), the proportion over all the students of the school")
+def _share1(data):
+    managerial = data["sclass"].eq("managerial").astype(float)
+    return managerial.groupby(data["schoolid"], observed=True).transform("mean").to_numpy(dtype=float)
