@@ -1,0 +1,35 @@
+"""Exercises of practical P5.1 Comparing schools (notebook 08)."""
+from . import model_exercise, value_exercise
+
+
+@value_exercise("P5.1.sizes", "the number of students in each school", tol=0.5, needs=("df",),
+                hint="group the rows by schoolid (observed=True) and take the size() of each group")
+def _sizes(df):
+    return df.groupby("schoolid", observed=True).size().to_numpy()
+
+
+model_exercise("P5.1.m0", response="score", group="schoolid")
+
+
+@value_exercise("P5.1.vpc", "the VPC", tol=5e-4, needs=("m0",),
+                hint="divide the between-school variance by the sum of both variances")
+def _vpc(m0):
+    return float(m0.vpc())
+
+
+@value_exercise("P5.1.lr", "the LR statistic", tol=0.01, needs=("ols", "m0"),
+                hint="twice the two-level log-likelihood minus the single-level log-likelihood")
+def _lr(ols, m0):
+    return 2 * (m0.loglik - ols.loglik)
+
+
+@value_exercise("P5.1.n_above", "the number of schools above average", tol=0.5, needs=("m0",),
+                hint="a school is above average when the lower end of its interval is above 0")
+def _n_above(m0):
+    return int((m0.group_effects()["ci_lower"] > 0).sum())
+
+
+@value_exercise("P5.1.n_below", "the number of schools below average", tol=0.5, needs=("m0",),
+                hint="a school is below average when the upper end of its interval is below 0")
+def _n_below(m0):
+    return int((m0.group_effects()["ci_upper"] < 0).sum())
