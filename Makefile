@@ -41,8 +41,8 @@ test-numerics: $(STAMP)
 	       OPENBLAS_CORETYPE=$(NUMERICS_CORETYPE) NPY_DISABLE_CPU_FEATURES="$$features"; \
 	echo "test-numerics: $(NUMERICS_THREADS) BLAS/OpenMP thread(s), OpenBLAS kernels $(NUMERICS_CORETYPE), numpy SIMD disabled: $${features:-none}"; \
 	$(BIN)/python -c "import numpy, scipy.linalg, threadpoolctl; print('  BLAS:', [(i['internal_api'], i['num_threads'], i.get('architecture')) for i in threadpoolctl.threadpool_info()])" && \
-	$(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks --ignore=notebooks/student && \
-	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks/student
+	{ $(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks --ignore=notebooks/student; \
+	  status=$$?; $(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks/student && exit $$status; }
 
 students: $(STAMP)
 	$(BIN)/python scripts/make_student_copies.py
