@@ -2,7 +2,7 @@
 from . import model_exercise, value_exercise
 
 _REF = {"sclass": "working"}
-_SLOPE = dict(response="score", random=["cohort90"], group="schoolid", reference=_REF)
+_SLOPE = {"response": "score", "random": ["cohort90"], "group": "schoolid", "reference": _REF}
 
 model_exercise("P5.4.m_sch", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "schdenom"], **_SLOPE)
 model_exercise("P5.4.m_x", fixed=["cohort90", "schtype", "cohort90:schtype", "female", "sclass", "schurban"],

@@ -3,8 +3,8 @@ import numpy as np
 
 from . import model_exercise, value_exercise
 
-_FULL = dict(response="score", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "schdenom"],
-             random=["cohort90"], group="schoolid", reference={"sclass": "working"})
+_FULL = {"response": "score", "fixed": ["cohort90", "female", "sclass", "schtype", "schurban", "schdenom"],
+         "random": ["cohort90"], "group": "schoolid", "reference": {"sclass": "working"}}
 
 model_exercise("P5.5.m_l1", level1="~ 1 + cohort90", **_FULL)
 model_exercise("P5.5.m_sex", level1="~ 0 + C(female)", **_FULL)
