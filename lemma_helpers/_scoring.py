@@ -202,10 +202,10 @@ def jsonable(answer: Any) -> Any:
         value = int(answer)
         if abs(value) <= 2 ** 53:
             return value
-        try:                      # a huge integer: record it as a float, or as text when too large
+        try:                      # a huge integer: record it as a float when it fits in one
             return float(value)
         except OverflowError:
-            return "too large"
+            return {"unsupported": "number too large to compute with"}
     if isinstance(answer, numbers.Real):
         x = float(answer)
         return x if math.isfinite(x) else str(x)

@@ -1,99 +1,82 @@
 """``lemma-grade``: grade a folder of submitted notebooks against an answer key.
 
 Each ``*.ipynb`` in the folder is one student's submission; the student id is
-the file name without ``.ipynb``. For every submission the grader
+the file name without ``.ipynb``. The grader
 
-1. reads the file defensively: an empty file, a file that is not JSON or a
-   JSON file that is not a notebook is reported and scores 0; otherwise only
-   the code and Markdown cells are kept (stored outputs, attachments and
-   metadata are dropped, so nothing the student stored can pass for an
-   answer);
-2. runs it top to bottom in a fresh kernel, in a new empty working folder,
-   with a time limit per cell and per notebook, a memory limit and a CPU-time
-   limit (see :func:`kernel_argv`); errors do not stop the run;
+1. reads every submission into memory before any code runs (a file that is
+   empty, not JSON or not a notebook is reported with status ``not a
+   notebook``); only the source of the code and Markdown cells is kept;
+2. runs each one top to bottom in a sandbox of its own (see
+   :mod:`lemma_helpers._sandbox`; ``--no-sandbox`` runs it as an ordinary
+   process), with limits on time (per cell and per notebook), memory, CPU,
+   processes, file size and output size; errors do not stop the run;
 3. reads back the answers recorded by ``lh.check`` (the
    ``application/vnd.lemma.answer+json`` outputs; the last answer to each
-   question counts) and scores them with the same rules as ``lh.check``,
-   against the shipped key or the instructor's ``--key`` file.
+   question counts) and scores them outside the sandbox with the same rules
+   as ``lh.check``, against the shipped key or the instructor's ``--key``.
 
-It writes a CSV gradebook (``student``, one column per question that anyone
-answered, ``total``; an empty cell means "not answered"), one Markdown
-feedback file per student in ``feedback/`` next to the gradebook, the
-executed notebooks in ``executed/`` and a summary. It exits with 0 once every
-submission has been processed, broken ones included.
-
-Graded code runs with the instructor's user rights: read ``docs/GRADING.md``
-before grading work from people you do not trust.
+As each submission finishes, its record is appended to a journal next to the
+gradebook and its feedback file and executed copy are written, so a run that
+is killed keeps what it graded and ``--resume`` continues it. At the end it
+writes a CSV gradebook (``student``, ``status``, one column per question that
+anyone answered, ``total``), the feedback files and a summary.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import importlib
+import hashlib
 import json
-import logging
-import math
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from . import _bank as B
+from . import _sandbox
+from ._grade_runner import ANSWER_MIME, KERNEL_NAME, kernel_argv
+from ._gradebook import (
+    Journal, Submission, clean_text, feedback_text, question_order, score_submission, summary, write_gradebook,
+)
 from ._validation import LemmaError
 
-# ``lemma_helpers.quiz`` the attribute is the function lh.quiz; the module is in sys.modules
-Q = importlib.import_module("lemma_helpers.quiz")
+__all__ = ["main", "grade", "Limits", "Submission", "load_submission", "read_submission", "collect_answers",
+           "kernel_argv"]
 
-__all__ = ["main", "grade", "Submission", "load_submission", "collect_answers", "kernel_argv"]
-
-KERNEL_NAME = "lemma-grade"
-WARM_UP = "__import__('importlib').import_module('lemma_helpers.quiz')._bank()"
-_ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "USER", "LOGNAME",
-             "PYTHONPATH", "LEMMA_DATA_DIR", "LEMMA_CACHE_DIR", "JUPYTER_PLATFORM_DIRS", "SYSTEMROOT")
+MAX_FILE_MB = 20            # a submitted file larger than this is not read
 
 
 @dataclass
 class Limits:
     """Per-submission limits."""
 
-    timeout: float = 600.0        # seconds for the whole notebook
-    cell_timeout: float = 120.0   # seconds for one cell before it is interrupted
-    memory_mb: int = 4096         # address-space limit of the kernel process
+    timeout: float = 600.0          # seconds for the whole notebook
+    cell_timeout: float = 120.0     # seconds for one cell before it is interrupted
+    memory_mb: int = 4096           # address-space limit of the kernel process
     startup_timeout: float = 60.0
-
-
-@dataclass
-class Submission:
-    """One student's submission and what happened to it."""
-
-    student: str
-    path: Path
-    answers: dict = field(default_factory=dict)   # question id -> list of recorded answers, in order
-    problems: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    executed: Any = None
+    max_cell_output: int = 1_000_000    # bytes of output kept per cell
+    max_output: int = 20_000_000        # bytes of output kept per notebook (and read from the sandbox)
 
 
 # --------------------------------------------------------------------------
 # Reading a submission
 # --------------------------------------------------------------------------
 
-def load_submission(path: Path) -> tuple:
-    """Read a submitted file; return ``(notebook or None, problem or None, notes)``.
+def read_submission(data: bytes) -> tuple:
+    """Parse a submitted file's bytes; return ``(notebook or None, problem or None, notes)``.
 
-    The notebook returned is rebuilt from the code and Markdown cells only.
+    The notebook returned is rebuilt from the code and Markdown cells only:
+    stored outputs, attachments and metadata are dropped.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        return None, f"could not be read ({err.strerror})", []
     if not data.strip():
         return None, "empty file", []
     try:
@@ -102,8 +85,11 @@ def load_submission(path: Path) -> tuple:
         return None, "not a text file (not UTF-8), so not a notebook", []
     try:
         raw = json.loads(text)
-    except json.JSONDecodeError as err:
-        return None, f"not valid JSON ({err.msg} at line {err.lineno}), perhaps cut short or edited by hand", []
+    except (json.JSONDecodeError, RecursionError) as err:
+        msg = f"{err.msg} at line {err.lineno}" if isinstance(err, json.JSONDecodeError) else "nested too deeply"
+        return None, f"not valid JSON ({msg}), perhaps cut short or edited by hand", []
+    except ValueError as err:     # e.g. an integer with too many digits
+        return None, f"not a readable notebook ({clean_text(err, 120)})", []
     if isinstance(raw, dict) and "worksheets" in raw and "cells" not in raw:
         try:                                    # an nbformat 3 notebook
             raw = nbformat.reads(text, as_version=4)
@@ -130,6 +116,18 @@ def load_submission(path: Path) -> tuple:
     return nb, None, notes
 
 
+def load_submission(path: Path) -> tuple:
+    """Read a submitted file; return ``(notebook or None, problem or None, notes)`` (see :func:`read_submission`)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_MB * 1024 * 1024:
+            return None, f"a {size / 2**20:.0f} MB file: larger than any notebook ({MAX_FILE_MB} MB at most)", []
+        data = path.read_bytes()
+    except OSError as err:
+        return None, f"could not be read ({err.strerror})", []
+    return read_submission(data)
+
+
 def collect_answers(nb) -> dict:
     """The answers recorded by ``lh.check`` in an executed notebook, in order.
 
@@ -140,14 +138,14 @@ def collect_answers(nb) -> dict:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if out.get("output_type") not in ("display_data", "execute_result"):
                 continue
-            record = out.get("data", {}).get(Q.ANSWER_MIME)
+            record = out.get("data", {}).get(ANSWER_MIME)
             if isinstance(record, str):
                 try:
                     record = json.loads(record)
-                except json.JSONDecodeError:
+                except ValueError:
                     continue
             if isinstance(record, dict) and isinstance(record.get("id"), str) and "answer" in record:
-                found.setdefault(record["id"], []).append(record["answer"])
+                found.setdefault(record["id"][:40], []).append(record["answer"])
     return found
 
 
@@ -155,286 +153,139 @@ def collect_answers(nb) -> dict:
 # Running a submission
 # --------------------------------------------------------------------------
 
-def kernel_argv(memory_mb: int, cpu_seconds: int) -> list:
-    """The command that starts a grading kernel with resource limits.
+class _Run:
+    """How submissions are started: the sandbox plan per job slot, or plain processes."""
 
-    The kernel is this Python (``sys.executable``) running a tiny launcher
-    that lowers its own limits with ``resource.setrlimit`` before it starts
-    ipykernel: ``RLIMIT_AS`` (address space; an allocation beyond it raises
-    ``MemoryError`` in the student's cell), ``RLIMIT_CPU`` (CPU seconds; a
-    backstop behind the wall-clock limits) and ``RLIMIT_CORE`` = 0. Soft and
-    hard limits are both set, so the student's code cannot raise them again,
-    and child processes inherit them.
-    """
-    code = (
-        "import sys\n"
-        "try:\n"
-        "    import resource\n"
-        "    def _limit(which, value):\n"
-        "        soft, hard = resource.getrlimit(which)\n"
-        "        if hard != resource.RLIM_INFINITY:\n"
-        "            value = min(value, hard)\n"
-        "        resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else"
-        " (value + 5 if hard == resource.RLIM_INFINITY else min(value + 5, hard))))\n"
-        f"    _limit(resource.RLIMIT_AS, {int(memory_mb)} * 1024 * 1024)\n"
-        f"    _limit(resource.RLIMIT_CPU, {int(cpu_seconds)})\n"
-        "    _limit(resource.RLIMIT_CORE, 0)\n"
-        "except ImportError:\n"
-        "    pass\n"
-        "if sys.path and sys.path[0] == '':\n"
-        "    del sys.path[0]\n"
-        "from ipykernel.kernelapp import launch_new_instance\n"
-        "launch_new_instance()\n"
-    )
-    return [sys.executable, "-c", code, "-f", "{connection_file}"]
+    def __init__(self, use_sandbox: bool, data: dict, jobs: int, scratch: Path):
+        self.use_sandbox, self.data, self.jobs, self.scratch = use_sandbox, data, jobs, scratch
+
+    def plan(self, slot: int):
+        if self.use_sandbox:
+            return _sandbox.sandbox_plan(slot, self.data, jobs=self.jobs)
+        work = Path(tempfile.mkdtemp(prefix="work-", dir=self.scratch))
+        return _sandbox.plain_plan(work)
 
 
-def _kernel_env(work: Path) -> dict:
-    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
-    real_home = Path.home()
-    env.update(
-        HOME=str(work),                                   # stray writes to ~ land in the sandbox
-        XDG_CACHE_HOME=os.environ.get("XDG_CACHE_HOME", str(real_home / ".cache")),  # data cache
-        TMPDIR=str(work),
-        PYTHONHASHSEED="0",
-        OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-        LEMMA_GRADING="1",
-    )
-    return env
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)     # the runner was started in a session of its own
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
-class _OutOfTime(Exception):
+async def _execute(sub: Submission, nb, run: _Run, slot: int, limits: Limits) -> None:
+    plan = run.plan(slot)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    config = {**plan.config, "timeout": limits.timeout, "cell_timeout": limits.cell_timeout,
+              "startup_timeout": limits.startup_timeout, "memory_mb": limits.memory_mb,
+              "max_cell_output": limits.max_cell_output, "max_output": limits.max_output}
+    request = json.dumps({"config": config, "cells": [nb.cells[i].source for i in code]}).encode()
+    hard_limit = limits.timeout + 2 * limits.startup_timeout + 30   # start, warm-up, cells, slack
+    budget = limits.max_output + 1_000_000                          # bytes read from the runner at most
+    proc = await asyncio.create_subprocess_exec(
+        *plan.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=plan.env, cwd=plan.cwd, start_new_session=True,
+        limit=budget)
+    seen = {"started": False, "done": False, "last": -1, "read": 0}
+    stderr_tail = bytearray()
+
+    async def read_stderr():
+        while chunk := await proc.stderr.read(65536):
+            stderr_tail.extend(chunk)
+            del stderr_tail[:-4096]
+
+    async def read_stdout():
+        while True:
+            line = await proc.stdout.readline()
+            if not line:
+                return
+            seen["read"] += len(line)
+            if seen["read"] > budget:
+                raise _TooMuch()
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(msg, dict):
+                continue
+            if msg.get("started"):
+                seen["started"] = True
+            if msg.get("done"):
+                seen["done"] = True
+            if isinstance(msg.get("problem"), str):
+                status = msg.get("status") if msg.get("status") in ("errors", "timed out", "kernel died",
+                                                                   "output cut", "not run") else "errors"
+                sub.problem(_code_to_cell(msg["problem"], code), status)
+            index = msg.get("cell")
+            if isinstance(index, int) and 0 <= index < len(code) and isinstance(msg.get("outputs"), list):
+                try:
+                    nb.cells[code[index]].outputs = [nbformat.from_dict(o) for o in msg["outputs"]
+                                                     if isinstance(o, dict)]
+                except Exception:        # noqa: BLE001 - a malformed output is dropped
+                    nb.cells[code[index]].outputs = []
+                seen["last"] = index
+
+    async def talk():
+        proc.stdin.write(request)
+        await proc.stdin.drain()
+        proc.stdin.close()
+        await asyncio.gather(read_stdout(), read_stderr())
+        await proc.wait()
+
+    try:
+        await asyncio.wait_for(talk(), hard_limit)
+    except asyncio.TimeoutError:
+        sub.problem(f"stopped by the hard time limit ({hard_limit:g} s) after "
+                    f"{seen['last'] + 1} of {len(code)} code cell(s)", "timed out")
+    except (_TooMuch, ValueError, asyncio.LimitOverrunError):
+        sub.problem(f"the notebook wrote more than {limits.max_output:,} bytes of output; it was stopped "
+                    f"after {seen['last'] + 1} of {len(code)} code cell(s)", "output cut")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        _kill(proc)
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except asyncio.TimeoutError:
+            pass
+    if not seen["done"] and not sub.problems:
+        detail = clean_text(bytes(stderr_tail).decode(errors="replace").strip().splitlines()[-1:] or [""], 200)
+        sub.problem("the run ended before the notebook finished" + (f" ({detail})" if detail.strip("[]' ") else ""),
+                    "not run" if not seen["started"] else "kernel died")
+    if not seen["started"]:
+        sub.notes.append(f"the kernel did not start: if every submission fails like this, raise --memory "
+                         f"(now {limits.memory_mb} MB; a kernel with the course package needs about 1.2 GB)")
+
+
+class _TooMuch(Exception):
     pass
 
 
-def _quiet_logger() -> logging.Logger:
-    log = logging.getLogger("lemma_helpers.grading.nbclient")
-    log.addHandler(logging.NullHandler())
-    log.propagate = False
-    return log
+def _code_to_cell(text: str, code: list) -> str:
+    """The runner numbers code cells; a learner counts every cell: 'code cell 2' -> 'cell 3' when a Markdown
+    cell comes first."""
+    def fix(m):
+        k = int(m.group(1)) - 1
+        return f"cell {code[k] + 1}" if 0 <= k < len(code) else m.group(0)
+    return re.sub(r"\bcode cell (\d+)", fix, text)
 
 
-async def _execute(sub: Submission, nb, spec_dir: Path, work: Path, log_path: Path, limits: Limits) -> None:
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-    from nbclient.util import ensure_async
-
-    deadline = [math.inf]
-    current = [0]
-    timed_out_msg = "interrupted by lemma-grade: time limit"
-
-    def on_cell_start(cell, cell_index):
-        current[0] = cell_index
-        if time.monotonic() > deadline[0]:
-            raise _OutOfTime()
-
-    def on_cell_error(cell, cell_index, execute_reply):
-        content = execute_reply.get("content", {})
-        if content.get("evalue") == timed_out_msg:
-            sub.problems.append(f"cell {cell_index + 1} ran longer than the time limit and was interrupted")
-        else:
-            name, value = content.get("ename", "Error"), str(content.get("evalue", ""))
-            value = value if len(value) <= 120 else value[:117] + "..."
-            extra = f" (memory limit {limits.memory_mb} MB)" if name == "MemoryError" else ""
-            sub.problems.append(f"cell {cell_index + 1} raised {name}" + (f": {value}" if value else "") + extra)
-
-    def cell_timeout(cell):
-        left = deadline[0] - time.monotonic()
-        return max(1, int(math.ceil(min(limits.cell_timeout, left))))
-
-    ksm = KernelSpecManager(kernel_dirs=[str(spec_dir)], ensure_native_kernel=False)
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
-    client = NotebookClient(
-        nb, km=km, timeout_func=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
-        error_on_timeout={"ename": "TimeoutError", "evalue": timed_out_msg, "traceback": []},
-        startup_timeout=int(limits.startup_timeout), record_timing=False, log=_quiet_logger(),
-        on_cell_start=on_cell_start, on_cell_error=on_cell_error,
-    )
-
-    async def run():
-        await client.async_start_new_kernel(cwd=str(work), env=_kernel_env(work), stdout=log, stderr=log)
-        await client.async_start_new_kernel_client()
-        try:   # import the course package before the clock starts; binds no name in the student's namespace
-            msg_id = await ensure_async(client.kc.execute(WARM_UP, silent=True, store_history=False))
-            await asyncio.wait_for(client.async_wait_for_reply(msg_id), limits.startup_timeout)
-        except asyncio.TimeoutError:
-            pass
-        deadline[0] = time.monotonic() + limits.timeout    # the clock starts once the kernel is ready
-        await client.async_execute()
-
-    hard_limit = limits.timeout + 2 * limits.startup_timeout + 30   # start, warm-up, cells, slack
-    with open(log_path, "wb") as log:
-        try:
-            await asyncio.wait_for(run(), hard_limit)
-        except _OutOfTime:
-            left = sum(1 for c in nb.cells[current[0]:] if c.cell_type == "code" and c.source.strip())
-            sub.problems.append(f"stopped at the notebook time limit ({limits.timeout:g} s); "
-                                f"{left} code cell(s) from cell {current[0] + 1} on were not run")
-        except asyncio.TimeoutError:
-            sub.problems.append(f"stopped by the hard time limit ({hard_limit:g} s) in cell {current[0] + 1}")
-        except DeadKernelError:
-            sub.problems.append(f"the kernel died in cell {current[0] + 1} (exit(), a crash, or the "
-                                f"memory or CPU limit); later cells were not run")
-        except Exception as err:   # noqa: BLE001 - one bad submission must not stop the run
-            sub.problems.append(f"could not be run: {type(err).__name__}: {str(err)[:200]}")
-        finally:
-            try:
-                if client.kc is not None:
-                    client.kc.stop_channels()
-                if km.has_kernel:
-                    await km.shutdown_kernel(now=True)
-            except Exception:       # noqa: BLE001
-                pass
-
-
-async def _grade_one(path: Path, spec_dir: Path, scratch: Path, limits: Limits) -> Submission:
-    sub = Submission(student=path.stem, path=path)
-    nb, problem, sub.notes = load_submission(path)
+async def _grade_one(student: str, name: str, data: bytes, run: _Run, slot: int, limits: Limits) -> Submission:
+    sub = Submission(student=student, file=name, sha256=hashlib.sha256(data).hexdigest())
+    nb, problem, notes = read_submission(data)
+    sub.notes.extend(notes)
     if problem:
-        sub.problems.append(problem)
+        sub.problem(problem, "not a notebook")
         return sub
-    if not any(c.cell_type == "code" and c.source.strip() for c in nb.cells):
-        sub.problems.append("no code cells to run")
-        sub.executed = nb
-        return sub
-    work = Path(tempfile.mkdtemp(prefix="work-", dir=scratch))
-    logs = Path(tempfile.mkdtemp(prefix="log-", dir=scratch))
-    try:
-        await _execute(sub, nb, spec_dir, work, logs / "kernel.log", limits)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    started = not any("could not be run" in p for p in sub.problems)
-    if not started or any("kernel died" in p for p in sub.problems):
-        log = (logs / "kernel.log").read_text(errors="replace").splitlines()
-        errors = [ln.strip() for ln in log if any(w in ln for w in ("Error", "Traceback", "Killed"))]
-        if errors:
-            sub.notes.append("kernel log: " + " | ".join(errors[-3:])[:300])
-    if not started:
-        sub.notes.append(f"the kernel did not start: if every submission fails like this, raise --memory "
-                         f"(now {limits.memory_mb} MB; a kernel with the course package needs about 1.2 GB)")
     sub.executed = nb
+    if not any(c.cell_type == "code" and c.source.strip() for c in nb.cells):
+        sub.problem("no code cells to run", "no code")
+        return sub
+    await _execute(sub, nb, run, slot, limits)
     sub.answers = collect_answers(nb)
-    if started and not sub.answers:
-        sub.problems.append("no answers recorded (lh.check was never called, or never reached)")
+    if not sub.answers and "not run" not in sub.statuses:
+        sub.problem("no answers recorded (lh.check was never called, or never reached)", "no answers")
     return sub
-
-
-def _write_kernelspec(spec_dir: Path, limits: Limits) -> None:
-    kdir = spec_dir / KERNEL_NAME
-    kdir.mkdir(parents=True, exist_ok=True)
-    cpu = int(limits.timeout + limits.startup_timeout + 60)
-    spec = {"argv": kernel_argv(limits.memory_mb, cpu), "display_name": "lemma-grade (limited)",
-            "language": "python", "metadata": {"debugger": False}}
-    (kdir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
-
-
-async def _grade_all(paths, limits: Limits, jobs: int, progress) -> list:
-    scratch = Path(tempfile.mkdtemp(prefix="lemma-grade-"))
-    try:
-        spec_dir = scratch / "kernels"
-        _write_kernelspec(spec_dir, limits)
-        gate = asyncio.Semaphore(max(1, jobs))
-
-        async def one(path):
-            async with gate:
-                try:
-                    sub = await _grade_one(path, spec_dir, scratch, limits)
-                except Exception as err:   # noqa: BLE001 - report and carry on
-                    sub = Submission(path.stem, path, problems=[f"grader error: {type(err).__name__}: {err}"])
-            progress.set_postfix_str(sub.student, refresh=False)
-            progress.update(1)
-            return sub
-
-        return list(await asyncio.gather(*(one(p) for p in paths)))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-# --------------------------------------------------------------------------
-# Scoring and reports
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Mark:
-    """The grade of one answer."""
-
-    answer: Any
-    times: int
-    correct: bool
-    points: float
-    feedback: str
-
-
-def score_submission(sub: Submission, key: dict, overridden: set) -> dict:
-    """``{question id: Mark}`` for the last answer to each known question."""
-    marks = {}
-    for qid, answers in sub.answers.items():
-        try:
-            q = Q.question(qid)
-        except (LemmaError, TypeError):
-            sub.notes.append(f"ignored an answer to unknown question {qid!r}")
-            continue
-        answer = answers[-1]
-        if isinstance(answer, dict) and "unsupported" in answer:
-            out = Q.Outcome(False, False, 0, f"The answer was a {answer['unsupported']}, which cannot be graded.")
-        else:
-            out = Q.score(q, answer, key[q.id])
-        feedback = out.feedback
-        if q.id in overridden and q.type in ("single", "multiple") and out.valid:
-            feedback = "Correct." if out.correct else "Not correct."   # bank feedback was written for the shipped key
-        marks[q.id] = Mark(answer, len(answers), out.correct, float(out.points), feedback)
-    return marks
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
-def _question_order(qid: str) -> tuple:
-    section, _, number = qid.rpartition(".q")
-    return Q.section_sort_key(section) + (int(number),)
-
-
-def write_gradebook(path: Path, subs: list, marks: dict, columns: list) -> None:
-    """CSV: ``student``, one column per question (points; empty = not answered), ``total``."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["student", *columns, "total"])
-        for sub in subs:
-            m = marks[sub.student]
-            row = [_fmt(m[c].points) if c in m else "" for c in columns]
-            w.writerow([sub.student, *row, _fmt(sum(mk.points for mk in m.values()))])
-
-
-def feedback_text(sub: Submission, marks: dict, columns: list, key: dict, reveal: bool) -> str:
-    """The Markdown feedback file for one student."""
-    total = sum(m.points for m in marks.values())
-    possible = sum(key[c].points for c in columns)
-    lines = [f"# Feedback for {sub.student}", "", f"Submission: `{sub.path.name}`",
-             f"Score: {_fmt(total)} of {_fmt(possible)} points", ""]
-    if sub.problems or sub.notes:
-        lines += ["## What happened when your notebook was run", ""]
-        lines += [f"- {p}" for p in sub.problems + sub.notes]
-        lines += ["", "Answers recorded before a problem still count.", ""]
-    for qid in columns:
-        q, mark = Q.question(qid), marks.get(qid)
-        worth = key[qid].points
-        if mark is None:
-            lines += [f"## {qid}: not answered (0 of {_fmt(worth)})", ""]
-        else:
-            verdict = "correct" if mark.correct else "not correct"
-            lines += [f"## {qid}: {verdict} ({_fmt(mark.points)} of {_fmt(worth)})", "",
-                      f"Your answer: `{json.dumps(mark.answer, ensure_ascii=False)}`"
-                      + (f" (you checked this question {mark.times} times; the last answer counts)"
-                         if mark.times > 1 else ""), "", mark.feedback, ""]
-        if reveal:
-            lines += [f"Accepted answer: {Q.describe_key(q, key[qid])}", ""]
-            if key[qid].explanation:
-                lines += [f"Worked answer: {key[qid].explanation.strip()}", ""]
-    return "\n".join(lines).rstrip() + "\n"
 
 
 def _run_async(coro):
@@ -448,87 +299,172 @@ def _run_async(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
+# --------------------------------------------------------------------------
+# The whole run
+# --------------------------------------------------------------------------
+
+def _find(directory: Path) -> tuple:
+    """``(notebooks, skipped)``: the ``*.ipynb`` files, and the names of everything else (hidden files aside)."""
+    if directory.is_file():
+        return ([directory], []) if directory.suffix == ".ipynb" else ([], [directory.name])
+    notebooks, skipped = [], []
+    for p in sorted(directory.iterdir(), key=lambda p: p.name):
+        if p.name.startswith("."):
+            continue
+        if p.is_file() and p.suffix == ".ipynb":
+            notebooks.append(p)
+        else:
+            skipped.append(p.name + ("/" if p.is_dir() else ""))
+    return notebooks, skipped
+
+
+def _read_all(paths: list) -> list:
+    """Every submission's bytes, read before any code runs."""
+    out = []
+    for p in paths:
+        try:
+            size = p.stat().st_size
+            data = p.read_bytes() if size <= MAX_FILE_MB * 1024 * 1024 else None
+            problem = None if data is not None else f"a {size / 2**20:.0f} MB file: larger than any notebook"
+        except OSError as err:
+            data, problem = None, f"could not be read ({err.strerror})"
+        out.append((p.stem, p.name, data, problem))
+    return out
+
+
+def _write_outputs(sub: Submission, out_dir: Path, text: str, keep_executed: bool) -> None:
+    name = _safe_name(sub.student)
+    (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
+    (out_dir / "feedback" / f"{name}.md").write_text(text, encoding="utf-8")
+    if keep_executed and sub.executed is not None:
+        (out_dir / "executed").mkdir(exist_ok=True)
+        try:
+            nbformat.write(sub.executed, str(out_dir / "executed" / f"{name}.ipynb"))
+        except Exception as err:   # noqa: BLE001
+            sub.notes.append(f"executed copy not saved: {clean_text(err, 120)}")
+
+
+def _safe_name(student: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student).lstrip(".") or "_"
+
+
 def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None = None,
           limits: Limits | None = None, jobs: int = 1, reveal: bool = False, keep_executed: bool = True,
-          quiet: bool = False, stream=None) -> list:
+          quiet: bool = False, sandbox: str = "auto", resume: bool = False, stream=None) -> list:
     """Grade every ``*.ipynb`` in ``directory``; write the gradebook to ``out``.
 
-    Returns the list of :class:`Submission` objects. See the module docstring.
+    ``sandbox`` is ``"auto"`` (use bubblewrap; refuse with a message saying
+    how to install it when it cannot be used), ``"bwrap"`` (the same) or
+    ``"none"`` (run submissions as ordinary processes). Returns the list of
+    :class:`Submission` objects. See the module docstring.
     """
     from tqdm import tqdm
 
     stream = stream or sys.stdout
     limits = limits or Limits()
     directory, out = Path(directory), Path(out)
-    overrides = Q.load_key(key_file) if key_file else {}
-    key = {**Q.shipped_key(), **overrides}
-    paths = [directory] if directory.is_file() else sorted(directory.glob("*.ipynb"))
-    paths = [p for p in paths if p.is_file()]
-    started = time.monotonic()
-    with tqdm(total=len(paths), desc="grading", unit="notebook", file=sys.stderr, disable=quiet) as bar:
-        subs = _run_async(_grade_all(paths, limits, jobs, bar))
-    subs.sort(key=lambda s: s.student)
-    marks = {s.student: score_submission(s, key, set(overrides)) for s in subs}
-    columns = sorted({qid for m in marks.values() for qid in m}, key=_question_order)
-
+    overrides = B.load_key(key_file) if key_file else {}
+    key = {**B.shipped_key(), **overrides}
+    paths, skipped = _find(directory)
+    if not paths:
+        raise LemmaError(f"No submitted notebooks (*.ipynb) in {directory}"
+                         + (f"; it holds {', '.join(clean_text(s, 40) for s in skipped[:5])}" if skipped else
+                            ", which is empty") + ". Point lemma-grade at the folder of submissions.")
+    data, data_problems = _sandbox.available_data()
+    if sandbox == "none":
+        mode = "none: submissions ran as ordinary processes with your rights (--no-sandbox)"
+    else:
+        why = _sandbox.probe(data)
+        if why:
+            raise LemmaError(why)
+        mode = "bubblewrap: each submission alone, no network, read-only course files"
+    submissions = _read_all(paths)
     out.parent.mkdir(parents=True, exist_ok=True)
+    journal = Journal(out.with_name(out.stem + ".journal.jsonl"))
+    done = journal.read() if resume else {}
+    if not resume and journal.path.exists():
+        journal.path.unlink()
+    started = time.monotonic()
+    columns_so_far: set = set()
+    results: dict = {}
+    scratch = Path(tempfile.mkdtemp(prefix="lemma-grade-"))
+    try:
+        run = _Run(sandbox != "none", data, jobs, scratch)
+        with tqdm(total=len(submissions), desc="grading", unit="notebook", file=sys.stderr, disable=quiet) as bar:
+            results = _run_async(_grade_all(submissions, done, run, limits, jobs, journal, key, overrides,
+                                            out.parent, columns_so_far, reveal, keep_executed, bar))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    subs = [results[stem] for stem, *_ in submissions]
+    marks = {s.student: score_submission(s, key, set(overrides)) for s in subs}
+    columns = sorted({qid for m in marks.values() for qid in m}, key=question_order)
     write_gradebook(out, subs, marks, columns)
-    fb_dir = out.parent / "feedback"
-    fb_dir.mkdir(exist_ok=True)
-    ex_dir = out.parent / "executed"
     for s in subs:
-        (fb_dir / f"{s.student}.md").write_text(feedback_text(s, marks[s.student], columns, key, reveal),
-                                                encoding="utf-8")
-        if keep_executed and s.executed is not None:
-            ex_dir.mkdir(exist_ok=True)
-            try:
-                nbformat.write(s.executed, str(ex_dir / f"{s.student}.ipynb"))
-            except Exception as err:   # noqa: BLE001
-                s.notes.append(f"executed copy not saved: {err}")
-
-    summary = _summary(subs, marks, columns, key, overrides, key_file, out, directory, time.monotonic() - started)
-    (out.parent / "grading_summary.txt").write_text(summary, encoding="utf-8")
-    print(summary, end="", file=stream)
+        _write_outputs(s, out.parent, feedback_text(s, marks[s.student], columns, key, reveal), False)
+    resumed = sum(1 for s in subs if s.student in done and done[s.student].sha256 == s.sha256)
+    notes = list(data_problems) + ([f"{resumed} submission(s) taken from the journal of an earlier run (--resume)"]
+                                   if resumed else [])
+    text = summary(subs, marks, columns, key, overrides=overrides, key_file=key_file, out=out, directory=directory,
+                   seconds=time.monotonic() - started, skipped=skipped, sandbox=mode, notes=notes)
+    (out.parent / "grading_summary.txt").write_text(text, encoding="utf-8")
+    print(text, end="", file=stream)
     return subs
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+async def _grade_all(submissions, done, run, limits, jobs, journal, key, overrides, out_dir, columns_so_far,
+                     reveal, keep_executed, bar) -> dict:
+    slots = asyncio.Queue()
+    for i in range(max(1, jobs)):
+        slots.put_nowait(i)
+    results = {}
+
+    async def one(stem, name, data, problem):
+        previous = done.get(stem)
+        digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+        if previous is not None and previous.sha256 == digest:
+            results[stem] = previous
+            bar.update(1)
+            return
+        slot = await slots.get()
+        try:
+            if problem:
+                sub = Submission(stem, name, digest)
+                sub.problem(problem, "not a notebook")
+            else:
+                sub = await _grade_one(stem, name, data, run, slot, limits)
+        except Exception as err:   # noqa: BLE001 - one submission never stops the run
+            sub = Submission(stem, name, digest)
+            sub.problem(f"grader error: {type(err).__name__}: {err}", "not run")
+        finally:
+            slots.put_nowait(slot)
+        try:
+            marks = score_submission(sub, key, set(overrides))
+            columns_so_far.update(marks)
+            cols = sorted(columns_so_far, key=question_order)
+            _write_outputs(sub, out_dir, feedback_text(sub, marks, cols, key, reveal), keep_executed)
+        except Exception as err:   # noqa: BLE001
+            sub.notes.append(f"feedback not written during the run: {clean_text(err, 120)}")
+        journal.append(sub)
+        results[stem] = sub
+        bar.set_postfix_str(clean_text(stem, 30), refresh=False)
+        bar.update(1)
+
+    await asyncio.gather(*(one(*s) for s in submissions))
+    return results
 
 
-def _summary(subs, marks, columns, key, overrides, key_file, out, directory, seconds) -> str:
-    possible = sum(key[c].points for c in columns)
-    totals = [sum(m.points for m in marks[s.student].values()) for s in subs]
-    src = "the shipped self-test key"
-    if overrides:
-        src += f", with {len(overrides)} question(s) replaced from {Path(key_file).name}"
-    lines = [f"lemma-grade: graded {len(subs)} submission(s) from {directory} in {seconds:.0f} s",
-             f"Key: {src}",
-             f"Gradebook: {out} ({_n(len(subs), 'student')} x {_n(len(columns), 'question')}, "
-             f"{_fmt(possible)} {'point' if possible == 1 else 'points'})",
-             f"Feedback: {out.parent / 'feedback'}"]
-    if not subs:
-        lines.append(f"No *.ipynb files found in {directory}.")
-    else:
-        lines.append(f"Totals: mean {sum(totals) / len(totals):.2f}, min {_fmt(min(totals))}, "
-                     f"max {_fmt(max(totals))}")
-    broken = [s for s in subs if s.problems]
-    if broken:
-        lines.append(f"Problems in {len(broken)} submission(s) (each scored what it could):")
-        for s in broken:
-            lines.append(f"  {s.student}: " + "; ".join(s.problems))
-    else:
-        lines.append("No problems: every notebook ran to the end.")
-    return "\n".join(lines) + "\n"
+_RISK = ("lemma-grade --no-sandbox: submitted notebooks will run as ordinary programs with YOUR user rights: "
+         "they can read and change your files (including the answer key and other submissions), use the "
+         "network and leave programs running. Use it only for submissions you trust.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lemma-grade`` command."""
     p = argparse.ArgumentParser(
         prog="lemma-grade",
-        description="Run every submitted notebook in DIR in a fresh, limited kernel, read back the answers "
-                    "recorded by lh.check, and write a gradebook and feedback files.",
-        epilog="Graded code runs with your user rights. Read docs/GRADING.md first.")
+        description="Run every submitted notebook in DIR in a sandbox of its own with limits, read back the "
+                    "answers recorded by lh.check, and write a gradebook and feedback files.",
+        epilog="Read docs/GRADING.md: what the sandbox protects against and what it does not.")
     p.add_argument("directory", metavar="DIR", help="folder of submitted *.ipynb files (student id = file name)")
     p.add_argument("--out", required=True, metavar="CSV", help="gradebook to write; feedback/ and executed/ go next to it")
     p.add_argument("--key", metavar="KEY", help="instructor key file (YAML or JSON: question id -> answer)")
@@ -536,7 +472,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--cell-timeout", type=float, metavar="SECONDS",
                    help="time limit per cell before it is interrupted (default: the smaller of 120 and --timeout)")
     p.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kernel (default 4096)")
+    p.add_argument("--max-output", type=float, default=20, metavar="MB",
+                   help="output kept per notebook (default 20 MB; a cell keeps at most 1 MB)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks to run at once (default 1)")
+    p.add_argument("--sandbox", choices=["auto", "bwrap"], default="auto",
+                   help="run each submission in a bubblewrap sandbox (the default; refuses to grade where "
+                        "bubblewrap cannot run, saying how to install it)")
+    p.add_argument("--no-sandbox", action="store_true", help="run submissions as ordinary processes (unsafe)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run: submissions in its journal that did not change are not run again")
     p.add_argument("--reveal-answers", action="store_true", help="put the accepted answers in the feedback files")
     p.add_argument("--no-executed", action="store_true", help="do not keep the executed notebooks")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -547,12 +491,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"{directory} does not exist")
     if a.timeout <= 0 or (a.cell_timeout is not None and a.cell_timeout <= 0) or a.memory < 256:
         p.error("--timeout and --cell-timeout must be positive and --memory at least 256 MB")
-    limits = Limits(timeout=a.timeout, cell_timeout=min(a.cell_timeout or 120, a.timeout), memory_mb=a.memory)
+    if not 0 < a.max_output <= 10_000 or a.jobs < 1:
+        p.error("--max-output must be between 0 and 10000 MB and --jobs at least 1")
+    limits = Limits(timeout=a.timeout, cell_timeout=min(a.cell_timeout or 120, a.timeout), memory_mb=a.memory,
+                    max_output=int(a.max_output * 1_000_000),
+                    max_cell_output=min(1_000_000, int(a.max_output * 1_000_000)))
+    if a.no_sandbox:
+        print(_RISK, file=sys.stderr)
     try:
         if a.key:
-            Q.load_key(a.key)          # fail before running anything
+            B.load_key(a.key)          # fail before running anything
         grade(directory, a.out, key_file=a.key, limits=limits, jobs=a.jobs, reveal=a.reveal_answers,
-              keep_executed=not a.no_executed, quiet=a.quiet)
+              keep_executed=not a.no_executed, quiet=a.quiet, sandbox="none" if a.no_sandbox else "auto",
+              resume=a.resume)
     except LemmaError as err:
         print(f"lemma-grade: {err}", file=sys.stderr)
         return 2

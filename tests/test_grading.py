@@ -21,6 +21,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 G = importlib.import_module("lemma_helpers.grading")
 MIME = "application/vnd.lemma.answer+json"
 
+# The honest cases run in the sandbox where bubblewrap works, and as plain processes elsewhere (the
+# hostile cases, in test_grading_hostile.py, need the sandbox and skip without it).
+_WHY_NO_SANDBOX = importlib.import_module("lemma_helpers._sandbox").probe({})
+RUN_ARGS = ["--no-sandbox"] if _WHY_NO_SANDBOX else []
+
 # The instructor key replaces two shipped answers: 5.1.q1 by the VPC of a variant
 # dataset (0.105 instead of 0.0921) and 5.0.q8 by other accepted words, worth 2 points.
 KEY = """\
@@ -93,7 +98,8 @@ def graded(tmp_path_factory):
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         rc = G.main([str(subs), "--out", str(out / "grades.csv"), "--key", str(root / "key.yaml"),
-                     "--timeout", "30", "--cell-timeout", "3", "--memory", "2048", "--jobs", "2", "--quiet"])
+                     "--timeout", "30", "--cell-timeout", "3", "--memory", "2048", "--jobs", "2", "--quiet",
+                     *RUN_ARGS])
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     return {"rc": rc, "out": out, "stdout": stdout.getvalue(), "unchanged": before == after}
 
@@ -101,17 +107,17 @@ def graded(tmp_path_factory):
 def test_gradebook_is_exact(graded):
     assert graded["rc"] == 0
     assert (graded["out"] / "grades.csv").read_text() == (
-        "student,5.0.q7,5.0.q8,5.1.q1,5.1.q2,total\n"
-        "alice,1,2,1,1,5\n"
-        "bob,0,2,0,1,3\n"
-        "carol,,,,1,1\n"
-        "dave,,,1,1,2\n"
-        "erin,0,,,0,0\n"
-        "frank,,,,,0\n"
-        "hank,,,,,0\n"
-        "ivy,,,,,0\n"
-        "jack,,,,,0\n"
-        "kate,,,,,0\n"
+        "student,status,5.0.q7,5.0.q8,5.1.q1,5.1.q2,total\n"
+        "alice,ok,1,2,1,1,5\n"
+        "bob,ok,0,2,0,1,3\n"
+        "carol,kernel died,,,,1,1\n"
+        "dave,timed out,,,1,1,2\n"
+        "erin,ok,0,,,0,0\n"
+        "frank,not a notebook,,,,,0\n"
+        "hank,no answers,,,,,0\n"
+        "ivy,no code,,,,,0\n"
+        "jack,not a notebook,,,,,0\n"
+        "kate,not a notebook,,,,,0\n"
     )
 
 
@@ -133,6 +139,9 @@ def test_summary_names_every_broken_submission(graded):
     assert "with 2 question(s) replaced from key.yaml" in summary
     assert "(10 students x 4 questions, 5 points)" in summary
     assert "Totals: mean 1.10, min 0, max 5" in summary
+    assert "Skipped 1 file that is not *.ipynb: notes.txt" in summary
+    assert ("Status: not a notebook 3, kernel died 1, timed out 1, no code 1, no answers 1, ok 3"
+            in summary.splitlines())
 
 
 def test_feedback_files(graded):
@@ -237,9 +246,68 @@ def test_folder_without_kernels_needed(tmp_path, capsys):
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "zoe.ipynb").write_text("")
     (tmp_path / "subs" / "yan.ipynb").write_text("{")
-    rc = G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "res" / "grades.csv")])
+    rc = G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "res" / "grades.csv"), *RUN_ARGS])
     out, err = capsys.readouterr()
     assert rc == 0
-    assert (tmp_path / "res" / "grades.csv").read_text() == "student,total\nyan,0\nzoe,0\n"
+    assert (tmp_path / "res" / "grades.csv").read_text() == (
+        "student,status,total\nyan,not a notebook,0\nzoe,not a notebook,0\n")
     assert "yan: not valid JSON" in out and "zoe: empty file" in out
     assert "grading: 100%" in err
+
+
+# --- the run as a whole: folders, the sandbox switch, text from submissions -----------------------
+
+def test_a_folder_without_notebooks_is_an_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert G.main([str(tmp_path / "empty"), "--out", str(tmp_path / "g.csv")]) == 2
+    assert "No submitted notebooks (*.ipynb) in" in capsys.readouterr().err
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("x")
+    (tmp_path / "other" / "alice").mkdir()
+    assert G.main([str(tmp_path / "other"), "--out", str(tmp_path / "g.csv")]) == 2
+    assert "it holds alice/, notes.txt" in capsys.readouterr().err
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_without_bubblewrap_the_grader_refuses_and_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("lemma_helpers._sandbox.bwrap", lambda: None)
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "zoe.ipynb").write_text("")
+    assert G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "bubblewrap (bwrap) is not installed" in err and "apt-get install bubblewrap" in err
+    assert "--no-sandbox" in err and not (tmp_path / "g.csv").exists()
+
+
+def test_no_sandbox_prints_the_risk_once(tmp_path, capsys):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "zoe.ipynb").write_text("")
+    assert G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv"), "--no-sandbox", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("--no-sandbox: submitted notebooks will run as ordinary programs with YOUR user rights") == 1
+    assert "Sandbox: none" in out
+
+
+def test_text_from_a_submission_is_one_clean_line_and_cells_are_not_formulas():
+    from lemma_helpers._gradebook import clean_text, csv_safe
+
+    assert clean_text("boom\n  alice: 10\r\x1b[31mred\x1b[0m\u2028x\u202eevil") == "boom alice: 10 red x evil"
+    assert clean_text("x" * 500, 20) == "x" * 17 + "..."
+    assert [csv_safe(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "alice", 3)] == [
+        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "alice", 3]
+
+
+def test_scoring_never_raises_on_a_huge_number():
+    import lemma_helpers as lh
+    from lemma_helpers import _scoring
+
+    r = lh.check("5.1.q1", 10**400)
+    assert not r.valid and "too large to compute with" in r.feedback
+    assert _scoring.jsonable(10**400) == {"unsupported": "number too large to compute with"}
+    assert _scoring.jsonable(2**60) == float(2**60) and _scoring.jsonable(12) == 12
+    assert _scoring.jsonable("x" * 20_000) == {"unsupported": "text of more than 10,000 characters"}
+
+
+def test_the_runner_numbers_problems_by_the_learner_s_cells():
+    assert G._code_to_cell("code cell 2 raised NameError; code cell 9 ran long", [1, 3]) == (
+        "cell 4 raised NameError; code cell 9 ran long")

@@ -1,0 +1,290 @@
+"""Run one submitted notebook and stream its outputs back: the part of ``lemma-grade`` inside the sandbox.
+
+``lemma-grade`` runs this file as a script (``python .../_grade_runner.py``) inside the
+sandbox (bubblewrap) and writes one JSON object to its standard input:
+``{"config": {...}, "cells": ["source", ...]}`` (the code cells only; the
+submission file itself never enters the sandbox). The runner
+
+1. applies the limits that must hold for every process of the run
+   (``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, no core files, its own address space)
+   and, when the grader runs as root, gives up root for an unprivileged user id
+   of its own before any submitted code exists;
+2. starts a kernel whose launcher lowers the address-space and CPU limits
+   further (:func:`kernel_argv`) and runs the cells top to bottom with a time
+   limit per cell and per notebook; errors do not stop the run;
+3. keeps at most ``max_cell_output`` bytes of output per cell and
+   ``max_output`` per notebook (answer records always pass, up to a count);
+4. writes one JSON line per executed cell, ``{"cell": i, "outputs": [...]}``,
+   and problems as ``{"problem": "..."}``, flushing after each, so that the
+   grader keeps what ran even if the run is killed.
+
+Nothing written here is trusted by the grader: a submission can write to
+this process's standard output too. The grader only reads answer records from
+it, with its own size limits, and scores them against a key the sandbox never
+sees.
+"""
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__" and sys.path and sys.path[0] == __import__("os").path.dirname(__file__):
+    del sys.path[0]     # run as a script (not -m, which would import the whole package as root first)
+
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
+
+ANSWER_MIME = "application/vnd.lemma.answer+json"
+KERNEL_NAME = "lemma-grade"
+MAX_ANSWERS = 2000            # answer records kept per notebook
+MAX_ANSWER_BYTES = 20_000     # size of one answer record
+WARM_UP = "__import__('importlib').import_module('lemma_helpers._bank')._bank()"
+TIMED_OUT = "interrupted by lemma-grade: time limit"
+
+
+def kernel_argv(memory_mb: int, cpu_seconds: int, python: str | None = None) -> list:
+    """The command that starts a grading kernel with resource limits.
+
+    The kernel is this Python running a tiny launcher that lowers its own
+    limits with ``resource.setrlimit`` before it starts ipykernel:
+    ``RLIMIT_AS`` (address space; an allocation beyond it raises
+    ``MemoryError`` in the student's cell), ``RLIMIT_CPU`` (CPU seconds; a
+    backstop behind the wall-clock limits) and ``RLIMIT_CORE`` = 0. Soft and
+    hard limits are both set, so the student's code cannot raise them again,
+    and child processes inherit them.
+    """
+    code = (
+        "import sys\n"
+        "try:\n"
+        "    import resource\n"
+        "    def _limit(which, value):\n"
+        "        soft, hard = resource.getrlimit(which)\n"
+        "        if hard != resource.RLIM_INFINITY:\n"
+        "            value = min(value, hard)\n"
+        "        resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else"
+        " (value + 5 if hard == resource.RLIM_INFINITY else min(value + 5, hard))))\n"
+        f"    _limit(resource.RLIMIT_AS, {int(memory_mb)} * 1024 * 1024)\n"
+        f"    _limit(resource.RLIMIT_CPU, {int(cpu_seconds)})\n"
+        "    _limit(resource.RLIMIT_CORE, 0)\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "if sys.path and sys.path[0] == '':\n"
+        "    del sys.path[0]\n"
+        "from ipykernel.kernelapp import launch_new_instance\n"
+        "launch_new_instance()\n"
+    )
+    return [python or sys.executable, "-c", code, "-f", "{connection_file}"]
+
+
+def _limit(which: int, value: int) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def confine(config: dict) -> None:
+    """Limits for this process and everything it starts; drop root when asked to."""
+    try:
+        import resource
+    except ImportError:      # not POSIX: only the time limits apply
+        return
+    _limit(resource.RLIMIT_CORE, 0)
+    if config.get("max_file_mb"):
+        _limit(resource.RLIMIT_FSIZE, int(config["max_file_mb"]) * 1024 * 1024)
+    if config.get("max_processes"):
+        _limit(resource.RLIMIT_NPROC, int(config["max_processes"]))
+    if config.get("memory_mb"):
+        # the runner's own limit: the kernel's (set by its launcher) plus room for this process
+        _limit(resource.RLIMIT_AS, (int(config["memory_mb"]) + 1024) * 1024 * 1024)
+    uid = config.get("uid")
+    if uid is not None and os.getuid() == 0:
+        os.setgroups([])
+        os.setgid(int(uid))
+        os.setuid(int(uid))          # from root to another user: every capability is gone too
+        if os.getuid() == 0 or os.geteuid() == 0:
+            raise SystemExit("lemma-grade runner: could not give up root")
+    try:                             # other processes of this user may not trace or read this one
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)    # PR_SET_DUMPABLE = 4
+    except Exception:                # noqa: BLE001 - not Linux: nothing to do
+        pass
+
+
+class _Out:
+    """Writes JSON lines to the real standard output, whatever later happens to ``sys.stdout``."""
+
+    def __init__(self):
+        self._fd = os.dup(1)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)     # stray writes to fd 1 go nowhere
+
+    def write(self, obj: dict) -> None:
+        data = (json.dumps(obj, ensure_ascii=True, allow_nan=False, default=str) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+
+
+def _size(content: dict) -> int:
+    if "text" in content:
+        return len(content["text"])
+    data = content.get("data") or {}
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v, default=str)) for v in data.values())
+
+
+def _is_answer(content: dict) -> bool:
+    return ANSWER_MIME in (content.get("data") or {})
+
+
+async def run(cells: list, config: dict, out: _Out) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+    from nbclient.util import ensure_async
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    timeout = float(config["timeout"])
+    cell_limit = float(config["cell_timeout"])
+    startup = float(config["startup_timeout"])
+    max_cell = int(config["max_cell_output"])
+    max_total = int(config["max_output"])
+    nb = new_notebook(cells=[new_code_cell(src) for src in cells],
+                      metadata={"kernelspec": {"name": KERNEL_NAME, "display_name": "lemma-grade",
+                                               "language": "python"}})
+    deadline = [math.inf]
+    current = [0]
+    used = {"total": 0, "answers": 0, "cell": 0, "cut": False}
+
+    class Client(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            if msg.get("msg_type") in ("display_data", "execute_result") and _is_answer(content):
+                if used["answers"] >= MAX_ANSWERS or _size(content) > MAX_ANSWER_BYTES:
+                    return None
+                used["answers"] += 1
+                return super().output(outs, msg, display_id, cell_index)
+            size = _size(content)
+            if used["cell"] + size > max_cell or used["total"] + size > max_total:
+                if not used["cut"]:
+                    used["cut"] = True
+                    out.write({"problem": f"code cell {cell_index + 1} printed more output than the limit "
+                                          f"({max_cell:,} bytes a cell, {max_total:,} a notebook); the rest "
+                                          "was cut", "status": "output cut"})
+                    outs.append(new_output("stream", name="stderr",
+                                           text="[lemma-grade: output cut here: over the size limit]\n"))
+                return None
+            used["cell"] += size
+            used["total"] += size
+            return super().output(outs, msg, display_id, cell_index)
+
+    def on_cell_start(cell, cell_index):
+        current[0] = cell_index
+        used["cell"] = 0
+        used["cut"] = False
+        if time.monotonic() > deadline[0]:
+            raise _OutOfTime()
+
+    def on_cell_executed(cell, cell_index, execute_reply):
+        out.write({"cell": cell_index, "outputs": cell.get("outputs", [])})
+
+    def on_cell_error(cell, cell_index, execute_reply):
+        content = execute_reply.get("content", {})
+        if content.get("evalue") == TIMED_OUT:
+            out.write({"problem": f"code cell {cell_index + 1} ran longer than the time limit and was interrupted",
+                       "status": "timed out"})
+        else:
+            name, value = str(content.get("ename", "Error")), str(content.get("evalue", ""))
+            extra = f" (memory limit {config['memory_mb']} MB)" if name == "MemoryError" else ""
+            out.write({"problem": f"code cell {cell_index + 1} raised {name}" + (f": {value}" if value else "") + extra,
+                       "status": "errors"})
+
+    def cell_timeout(cell):
+        return max(1, int(math.ceil(min(cell_limit, deadline[0] - time.monotonic()))))
+
+    spec_dir = os.path.join(config["scratch"], "kernels")
+    os.makedirs(os.path.join(spec_dir, KERNEL_NAME), exist_ok=True)
+    cpu = int(timeout + startup + 60)
+    with open(os.path.join(spec_dir, KERNEL_NAME, "kernel.json"), "w", encoding="utf-8") as fh:
+        json.dump({"argv": kernel_argv(int(config["memory_mb"]), cpu), "display_name": "lemma-grade (limited)",
+                   "language": "python", "metadata": {"debugger": False}}, fh)
+    import logging
+
+    log = logging.getLogger("lemma_helpers.grade_runner")
+    log.addHandler(logging.NullHandler())
+    log.propagate = False
+    ksm = KernelSpecManager(kernel_dirs=[spec_dir], ensure_native_kernel=False)
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
+    client = Client(nb, km=km, timeout_func=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
+                    error_on_timeout={"ename": "TimeoutError", "evalue": TIMED_OUT, "traceback": []},
+                    startup_timeout=int(startup), record_timing=False, log=log,
+                    on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
+                    on_cell_error=on_cell_error)
+    work = config["work"]
+    env = dict(os.environ)
+
+    async def go():
+        await client.async_start_new_kernel(cwd=work, env=env, stdout=_devnull(), stderr=_devnull())
+        await client.async_start_new_kernel_client()
+        try:   # import the course package before the clock starts; binds no name in the student's namespace
+            msg_id = await ensure_async(client.kc.execute(WARM_UP, silent=True, store_history=False))
+            await asyncio.wait_for(client.async_wait_for_reply(msg_id), startup)
+        except asyncio.TimeoutError:
+            pass
+        deadline[0] = time.monotonic() + timeout
+        out.write({"started": True})
+        await client.async_execute()
+
+    try:
+        await go()
+    except _OutOfTime:
+        left = sum(1 for src in cells[current[0]:] if src.strip())
+        out.write({"problem": f"stopped at the notebook time limit ({timeout:g} s); {left} code cell(s) "
+                              f"from code cell {current[0] + 1} on were not run", "status": "timed out"})
+    except DeadKernelError:
+        out.write({"problem": f"the kernel died in code cell {current[0] + 1} (exit(), a crash, or the memory "
+                              "or CPU limit); later cells were not run", "status": "kernel died"})
+    except Exception as err:   # noqa: BLE001 - reported, never raised
+        out.write({"problem": f"could not be run: {type(err).__name__}: {str(err)[:200]}", "status": "not run"})
+    finally:
+        try:
+            if client.kc is not None:
+                client.kc.stop_channels()
+            if km.has_kernel:
+                await km.shutdown_kernel(now=True)
+        except Exception:       # noqa: BLE001
+            pass
+    out.write({"done": True})
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _devnull():
+    return open(os.devnull, "wb")
+
+
+def main() -> None:
+    out = _Out()
+    try:
+        request = json.loads(sys.stdin.buffer.read())
+        config, cells = request["config"], [str(c) for c in request["cells"]]
+    except Exception as err:     # noqa: BLE001
+        out.write({"problem": f"the grader sent a request the runner could not read ({err})", "status": "not run"})
+        return
+    confine(config)
+    for folder in (config["work"], config["scratch"], config.get("home") or config["work"]):
+        os.makedirs(folder, exist_ok=True)
+    os.chdir(config["work"])
+    asyncio.run(run(cells, config, out))
+
+
+if __name__ == "__main__":
+    main()

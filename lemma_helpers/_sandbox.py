@@ -1,0 +1,216 @@
+"""How ``lemma-grade`` runs a submission: inside a bubblewrap sandbox, or (when asked) without one.
+
+The sandbox is `bubblewrap <https://github.com/containers/bubblewrap>`_
+(``bwrap``, the sandbox Flatpak uses; Debian package ``bubblewrap``). Each
+submission gets a sandbox of its own that sees
+
+* read-only: the system's programs and libraries (``/usr``), the Python that
+  runs the grader with its packages, the course package, and the two
+  downloaded course datasets (at ``/data``);
+* writable: a fresh, size-limited ``/tmp`` in memory (its working folder and
+  home are in there), gone when the run ends;
+* nothing else: not the grader's files, arguments or environment (the
+  environment is cleared and rebuilt from a short list), not the answer key,
+  not the other submissions, not the output folder;
+* no network (a network namespace with no interface but an unconfigured
+  loopback), its own PID namespace (it cannot see or signal the grader or
+  other kernels; ``/proc`` shows only its own processes), its own IPC and
+  host name; every process it started is killed when its run ends, detached
+  ones included, because the PID namespace ends with it.
+
+When the grader runs as root, the runner inside gives up root for a user id
+of its own (one per concurrent job) before any submitted code runs, so the
+process-count limit applies and no capability is left. The resource limits
+(memory, CPU, processes, file size, output size) are set in
+:mod:`lemma_helpers._grade_runner`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INSTALL_HINT = ("Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
+                "bubblewrap) and grade again, or pass --no-sandbox to run submissions without one (read "
+                "docs/GRADING.md first: a submitted notebook is a program and would run with your rights).")
+UID_BASE = 2_000_000_000      # unprivileged user ids for sandboxes started by root: UID_BASE + job slot
+TMP_MB = 512                  # size of the sandbox's /tmp (in memory)
+TASKS = 256                   # processes and threads one sandbox may have
+INSIDE_DATA = "/data"
+INSIDE_WORK = "/tmp/work"
+INSIDE_HOME = "/tmp/home"
+INSIDE_SCRATCH = "/tmp/.lemma"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to start the runner for one job slot: the command, the environment and the runner's config."""
+
+    argv: list
+    env: dict | None           # None: bwrap sets the environment inside
+    config: dict = field(default_factory=dict)
+    cwd: str | None = None
+
+
+def bwrap() -> str | None:
+    """The path of ``bwrap``, or None."""
+    return shutil.which("bwrap")
+
+
+def _runner_cmd(python: str) -> list:
+    # a script, not ``-m lemma_helpers._grade_runner``: -m would import the whole course package (and
+    # matplotlib) before the runner gives up root
+    return [python, str(_package_dir() / "_grade_runner.py")]
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def _python_roots() -> list:
+    """Folders the Python that runs the grader needs: its installation, the environment, the course package."""
+    roots = []
+    for p in (sys.base_prefix, sys.prefix, str(_package_dir())):
+        real = os.path.realpath(p)
+        for q in {p, real}:
+            if os.path.isdir(q):
+                roots.append(q)
+    roots = sorted(set(roots), key=len)
+    return [r for i, r in enumerate(roots) if not any(r.startswith(o.rstrip("/") + "/") for o in roots[:i])]
+
+
+def available_data() -> tuple:
+    """``({file name: host path}, [problems])`` for the downloaded course datasets.
+
+    Each is found (or downloaded and checked) here, outside the sandbox,
+    which has no network.
+    """
+    from . import datasets
+
+    found, problems = {}, []
+    for name, d in datasets._REGISTRY.items():
+        if d.url is None:         # bundled inside the package, which the sandbox sees
+            continue
+        try:
+            found[d.filename] = str(datasets.data_path(name))
+        except Exception as err:  # noqa: BLE001 - reported in the summary
+            problems.append(f"the {name} data could not be made available to submissions: {err}")
+    return found, problems
+
+
+def _system_binds() -> list:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/lib", "/lib64", "/lib32", "/sbin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives",
+              "/etc/fonts", "/etc/mime.types"):
+        args += ["--ro-bind-try", f, f]
+    return args
+
+
+def inside_env(python: str) -> dict:
+    """The whole environment of a sandboxed run (nothing of the grader's own is passed on)."""
+    return {
+        "PATH": f"{os.path.dirname(python)}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": INSIDE_HOME, "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "TMPDIR": INSIDE_WORK,
+        "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "MPLCONFIGDIR": f"{INSIDE_SCRATCH}/mpl", "IPYTHONDIR": f"{INSIDE_SCRATCH}/ipython",
+        "JUPYTER_RUNTIME_DIR": f"{INSIDE_SCRATCH}/runtime", "JUPYTER_DATA_DIR": f"{INSIDE_SCRATCH}/jupyter",
+        "JUPYTER_CONFIG_DIR": f"{INSIDE_SCRATCH}/jupyter-config", "JUPYTER_PLATFORM_DIRS": "1",
+        "XDG_CACHE_HOME": f"{INSIDE_SCRATCH}/cache", "LEMMA_CACHE_DIR": f"{INSIDE_SCRATCH}/cache",
+        "LEMMA_DATA_DIR": INSIDE_DATA, "LEMMA_GRADING": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _tasks_of(uid: int) -> int:
+    """Processes and threads that user ``uid`` has now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def sandbox_plan(slot: int, data: dict, *, jobs: int = 1, python: str | None = None) -> Plan:
+    """The bwrap command for job ``slot`` (0, 1, ...)."""
+    python = python or sys.executable
+    root = os.geteuid() == 0
+    args = [bwrap() or "bwrap", "--die-with-parent", "--new-session"]
+    if root:   # no user namespace: the runner drops root itself (see lemma_helpers._grade_runner.confine)
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                 "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        uid, tasks = UID_BASE + slot, TASKS
+    else:
+        args += ["--unshare-all", "--cap-drop", "ALL"]
+        uid, tasks = None, _tasks_of(os.getuid()) + TASKS * max(1, jobs)
+    args += ["--hostname", "lemma-grade", "--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(TMP_MB * 1024 * 1024), "--tmpfs", "/tmp"]
+    args += _system_binds()
+    binds = [(d, d) for d in _python_roots()] + [(host, f"{INSIDE_DATA}/{name}") for name, host in sorted(data.items())]
+    made = set()
+    for _, dest in binds:          # parent folders readable by the sandbox's user (bwrap would copy modes like 0700)
+        for parent in reversed(Path(dest).parents):
+            if str(parent) not in made and str(parent) not in ("/", "/usr", "/tmp") and not str(parent).startswith("/usr/"):
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+    for host, dest in binds:
+        args += ["--ro-bind", host, dest]
+    args += ["--clearenv"]
+    for k, v in inside_env(python).items():
+        args += ["--setenv", k, v]
+    args += ["--chdir", "/tmp", "--", *_runner_cmd(python)]
+    config = {"uid": uid, "max_processes": tasks, "max_file_mb": 100,
+              "work": INSIDE_WORK, "home": INSIDE_HOME, "scratch": INSIDE_SCRATCH}
+    return Plan(argv=args, env=None, config=config)
+
+
+_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "PYTHONPATH", "SYSTEMROOT")
+
+
+def plain_plan(work: Path, python: str | None = None) -> Plan:
+    """No sandbox: the runner as an ordinary process in ``work``, with a trimmed environment."""
+    python = python or sys.executable
+    env = {k: os.environ[k] for k in _KEEP if k in os.environ}
+    scratch = work / ".lemma"
+    env.update(HOME=str(work / "home"), TMPDIR=str(work / "work"), USER="student", LOGNAME="student",
+               PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               MPLCONFIGDIR=str(scratch / "mpl"), IPYTHONDIR=str(scratch / "ipython"),
+               JUPYTER_RUNTIME_DIR=str(scratch / "runtime"), JUPYTER_DATA_DIR=str(scratch / "jupyter"),
+               JUPYTER_CONFIG_DIR=str(scratch / "jupyter-config"), JUPYTER_PLATFORM_DIRS="1",
+               LEMMA_GRADING="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    for k in ("LEMMA_DATA_DIR", "LEMMA_CACHE_DIR", "XDG_CACHE_HOME"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    config = {"uid": None, "max_processes": None, "max_file_mb": 100,
+              "work": str(work / "work"), "home": str(work / "home"), "scratch": str(scratch)}
+    return Plan(argv=_runner_cmd(python), env=env, config=config, cwd=str(work))
+
+
+def probe(data: dict) -> str | None:
+    """None when the sandbox works here; otherwise why not, with what to do."""
+    if sys.platform != "linux":
+        return f"The sandbox needs Linux (this is {sys.platform}). " + INSTALL_HINT
+    if bwrap() is None:
+        return "bubblewrap (bwrap) is not installed. " + INSTALL_HINT
+    plan = sandbox_plan(0, data)
+    argv = plan.argv[:plan.argv.index("--") + 1] + [plan.argv[-2], "-c", "import nbclient, lemma_helpers"]
+    try:
+        res = subprocess.run(argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"bubblewrap could not be started ({err}). " + INSTALL_HINT
+    if res.returncode != 0:
+        why = res.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        return (f"bubblewrap is installed but could not start a sandbox here ({why[0][:300]}). On some "
+                "systems unprivileged user namespaces are switched off (sysctl kernel.unprivileged_userns_clone"
+                " or an AppArmor rule): ask the system's administrator, or pass --no-sandbox.")
+    return None
