@@ -39,21 +39,20 @@ from pathlib import Path
 from typing import Sequence
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from . import _bank as B
 from . import _sandbox
-from ._grade_runner import ANSWER_MIME, KERNEL_NAME, kernel_argv
+from ._grade_runner import kernel_argv  # noqa: F401 - part of this module's interface
 from ._gradebook import (
     Journal, Submission, clean_text, feedback_text, question_order, score_submission, summary, write_gradebook,
+)
+from ._submissions import (  # noqa: F401 - load_submission and read_submission are part of the interface
+    collect_answers, find, load_submission, read_all, read_submission,
 )
 from ._validation import LemmaError
 
 __all__ = ["main", "grade", "Limits", "Submission", "load_submission", "read_submission", "collect_answers",
            "kernel_argv"]
-
-MAX_FILE_MB = 20            # a submitted file larger than this is not read
-
 
 @dataclass
 class Limits:
@@ -65,88 +64,6 @@ class Limits:
     startup_timeout: float = 60.0
     max_cell_output: int = 1_000_000    # bytes of output kept per cell
     max_output: int = 20_000_000        # bytes of output kept per notebook (and read from the sandbox)
-
-
-# --------------------------------------------------------------------------
-# Reading a submission
-# --------------------------------------------------------------------------
-
-def read_submission(data: bytes) -> tuple:
-    """Parse a submitted file's bytes; return ``(notebook or None, problem or None, notes)``.
-
-    The notebook returned is rebuilt from the code and Markdown cells only:
-    stored outputs, attachments and metadata are dropped.
-    """
-    if not data.strip():
-        return None, "empty file", []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, "not a text file (not UTF-8), so not a notebook", []
-    try:
-        raw = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
-        msg = f"{err.msg} at line {err.lineno}" if isinstance(err, json.JSONDecodeError) else "nested too deeply"
-        return None, f"not valid JSON ({msg}), perhaps cut short or edited by hand", []
-    except ValueError as err:     # e.g. an integer with too many digits
-        return None, f"not a readable notebook ({clean_text(err, 120)})", []
-    if isinstance(raw, dict) and "worksheets" in raw and "cells" not in raw:
-        try:                                    # an nbformat 3 notebook
-            raw = nbformat.reads(text, as_version=4)
-        except Exception:                       # noqa: BLE001 - anything unreadable is reported
-            return None, "an old-format notebook that could not be converted", []
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return None, "valid JSON but not a notebook (it has no list of cells)", []
-    cells, skipped = [], 0
-    for cell in raw["cells"]:
-        source = cell.get("source", "") if isinstance(cell, dict) else None
-        if isinstance(source, list) and all(isinstance(s, str) for s in source):
-            source = "".join(source)
-        if not isinstance(source, str):
-            skipped += 1
-            continue
-        kind = cell.get("cell_type")
-        if kind == "code":
-            cells.append(new_code_cell(source))
-        elif kind == "markdown":
-            cells.append(new_markdown_cell(source))
-    notes = [f"{skipped} malformed cell(s) skipped"] if skipped else []
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": KERNEL_NAME, "display_name": "lemma-grade", "language": "python"}})
-    return nb, None, notes
-
-
-def load_submission(path: Path) -> tuple:
-    """Read a submitted file; return ``(notebook or None, problem or None, notes)`` (see :func:`read_submission`)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_MB * 1024 * 1024:
-            return None, f"a {size / 2**20:.0f} MB file: larger than any notebook ({MAX_FILE_MB} MB at most)", []
-        data = path.read_bytes()
-    except OSError as err:
-        return None, f"could not be read ({err.strerror})", []
-    return read_submission(data)
-
-
-def collect_answers(nb) -> dict:
-    """The answers recorded by ``lh.check`` in an executed notebook, in order.
-
-    Returns ``{question id: [answer, answer, ...]}``; the last one counts.
-    """
-    found: dict = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if out.get("output_type") not in ("display_data", "execute_result"):
-                continue
-            record = out.get("data", {}).get(ANSWER_MIME)
-            if isinstance(record, str):
-                try:
-                    record = json.loads(record)
-                except ValueError:
-                    continue
-            if isinstance(record, dict) and isinstance(record.get("id"), str) and "answer" in record:
-                found.setdefault(record["id"][:40], []).append(record["answer"])
-    return found
 
 
 # --------------------------------------------------------------------------
@@ -303,35 +220,6 @@ def _run_async(coro):
 # The whole run
 # --------------------------------------------------------------------------
 
-def _find(directory: Path) -> tuple:
-    """``(notebooks, skipped)``: the ``*.ipynb`` files, and the names of everything else (hidden files aside)."""
-    if directory.is_file():
-        return ([directory], []) if directory.suffix == ".ipynb" else ([], [directory.name])
-    notebooks, skipped = [], []
-    for p in sorted(directory.iterdir(), key=lambda p: p.name):
-        if p.name.startswith("."):
-            continue
-        if p.is_file() and p.suffix == ".ipynb":
-            notebooks.append(p)
-        else:
-            skipped.append(p.name + ("/" if p.is_dir() else ""))
-    return notebooks, skipped
-
-
-def _read_all(paths: list) -> list:
-    """Every submission's bytes, read before any code runs."""
-    out = []
-    for p in paths:
-        try:
-            size = p.stat().st_size
-            data = p.read_bytes() if size <= MAX_FILE_MB * 1024 * 1024 else None
-            problem = None if data is not None else f"a {size / 2**20:.0f} MB file: larger than any notebook"
-        except OSError as err:
-            data, problem = None, f"could not be read ({err.strerror})"
-        out.append((p.stem, p.name, data, problem))
-    return out
-
-
 def _write_outputs(sub: Submission, out_dir: Path, text: str, keep_executed: bool) -> None:
     name = _safe_name(sub.student)
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
@@ -365,7 +253,7 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     directory, out = Path(directory), Path(out)
     overrides = B.load_key(key_file) if key_file else {}
     key = {**B.shipped_key(), **overrides}
-    paths, skipped = _find(directory)
+    paths, skipped = find(directory)
     if not paths:
         raise LemmaError(f"No submitted notebooks (*.ipynb) in {directory}"
                          + (f"; it holds {', '.join(clean_text(s, 40) for s in skipped[:5])}" if skipped else
@@ -378,7 +266,7 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
         if why:
             raise LemmaError(why)
         mode = "bubblewrap: each submission alone, no network, read-only course files"
-    submissions = _read_all(paths)
+    submissions = read_all(paths)
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal(out.with_name(out.stem + ".journal.jsonl"))
     done = journal.read() if resume else {}
