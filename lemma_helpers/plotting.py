@@ -419,15 +419,15 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
     names = list(m.design.group_names)
     segs = {int(g): part[["x", "line"]].to_numpy() for g, part in lines.groupby("g")}
     wanted = _match_groups(highlight, names, "m.group_effects().index")
-    shown = sorted(segs)
+    shown, extra = sorted(segs), set()
     if sample is not None:
         if not isinstance(sample, (int, np.integer)) or isinstance(sample, bool) or sample < 1:
             raise LemmaError(f"sample must be a whole number of groups, at least 1; got {sample!r}.")
         if sample < len(shown):
             rng = np.random.default_rng(seed)
             picked = set(rng.choice(shown, size=sample, replace=False).tolist())
-            picked |= {names.index(w) for w in wanted}
-            shown = sorted(picked)
+            extra = {names.index(w) for w in wanted} - picked
+            shown = sorted(picked | extra)
     n = len(shown)
     label = _group_label(m, group_label)
     ax = _axes(ax)
@@ -436,7 +436,11 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
                    zorder=0, gid="points")
     kwargs.setdefault("alpha", 0.7 if n <= MANY_GROUPS else 0.3)
     kwargs.setdefault("linewidth", 1.2 if n <= MANY_GROUPS else 0.7)
-    what = f"{label} lines" if n == len(segs) else f"{n} of {len(segs)} {label} lines (random sample)"
+    if n == len(segs):
+        what = f"{label} lines"
+    else:
+        what = f"{sample} of {len(segs)} {label} lines, chosen at random" + (
+            f", and {len(extra)} highlighted" if extra else "")
     ax.add_collection(LineCollection([segs[g] for g in shown], colors=MAIN, gid="group_lines", label=what,
                                      **kwargs))
     for name in wanted:

@@ -282,7 +282,8 @@ def test_group_lines_sample_draws_that_many_plus_the_highlighted(ssls, ssls_rs):
                                                  ax=plt.subplots()[1]))
     assert [s.tolist() for s in drawn] == [s.tolist() for s in again]   # the seed fixes the sample
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[0] == f"{len(drawn)} of 508 school lines (random sample)"
+    extra = len(drawn) - 40
+    assert legend[0] == "40 of 508 school lines, chosen at random" + (f", and {extra} highlighted" if extra else "")
     assert [t.get_text() for t in ax.texts] == ["school 1", "school 2"]
     with pytest.raises(lh.LemmaError, match="sample must be a whole number of groups"):
         lh.plot_group_lines(ssls_rs, x="cohort90", sample=0)
