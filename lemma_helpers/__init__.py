@@ -15,6 +15,9 @@ from .plotting import (
 from .inference import OLSResult, TestResult, design_effect, fit_ols, lr_test, wald_test
 from .practice import check_model, check_value, is_blank
 from .exercises import check_exercise
+from .explore import (
+    explore_level1_variance, explore_random_slopes, explore_refit, explore_shrinkage, explore_vpc,
+)
 
 __version__ = "0.1.0"
 
@@ -28,4 +31,6 @@ __all__ = [
     "plot_residual_qq", "plot_se_comparison",
     "fit_ols", "lr_test", "wald_test", "design_effect", "OLSResult", "TestResult",
     "check_model", "check_value", "is_blank", "check_exercise",
+    "explore_shrinkage", "explore_vpc", "explore_random_slopes", "explore_level1_variance",
+    "explore_refit",
 ]

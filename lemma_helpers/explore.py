@@ -1,0 +1,690 @@
+"""Interactive explorations: move a slider and watch a multilevel formula change.
+
+Each ``explore_*`` function returns an :class:`Exploration`, a Jupyter widget
+with sliders above a picture. Moving a slider redraws the picture from the
+model's formulas (only :func:`explore_refit` refits, with the fast engine).
+``.static()`` draws the same pictures for three or four slider settings side by
+side, for readers of a stored notebook, a web page or a PDF, where sliders do
+not move.
+
+The widget draws with matplotlib's Agg renderer into a PNG image widget, so it
+works in JupyterLab without extra extensions and can be driven from code:
+``w.set(sigma2_u=0.2)`` moves a slider exactly as a reader would, and
+``w.numbers`` holds the values the picture shows.
+"""
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import replace
+from typing import Callable, Sequence
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
+
+from ._validation import LemmaError, check_dataframe
+from .plotting import BLUE, DARK, GREEN, GREY, ORANGE, VERMILLION
+
+__all__ = ["Exploration", "explore_shrinkage", "explore_vpc", "explore_random_slopes",
+           "explore_level1_variance", "explore_refit"]
+
+Drawer = Callable[[object, dict], dict]   # (Axes, slider values) -> numbers drawn
+_SEED = 2026
+_INVALID = dict(color=VERMILLION, fontsize=9, ha="center", va="center", wrap=True)
+
+
+# ---- the widget --------------------------------------------------------------------------
+class Exploration(widgets.VBox):
+    """Sliders above a picture that is redrawn from formulas whenever a slider moves.
+
+    Attributes
+    ----------
+    sliders : dict
+        The slider widgets by name; ``values`` gives their current values.
+    figure : matplotlib.figure.Figure
+        The picture last drawn (one panel per view).
+    numbers : dict
+        The numbers the picture shows (e.g. ``k_j`` of each simulated group).
+    """
+
+    def __init__(self, name: str, sliders: dict, drawers: Sequence[Drawer], settings: Sequence[dict],
+                 label: Callable[[dict], str]):
+        super().__init__()
+        self.name = name
+        self.sliders = dict(sliders)
+        self._drawers = list(drawers)
+        self._settings = [dict(s) for s in settings]
+        self._label = label
+        self.numbers: dict = {}
+        self.figure = Figure(figsize=(4.6 * len(self._drawers), 3.6), dpi=90, layout="constrained")
+        FigureCanvasAgg(self.figure)
+        self.image = widgets.Image(format="png")
+        for s in self.sliders.values():
+            s.style = {"description_width": "16em"}
+            s.layout = widgets.Layout(width="36em")
+            s.observe(self._on_change, names="value")
+        self.children = [widgets.VBox(list(self.sliders.values())), self.image]
+        self.update()
+
+    @property
+    def values(self) -> dict:
+        """Current slider values by name."""
+        return {k: s.value for k, s in self.sliders.items()}
+
+    def set(self, **values) -> None:
+        """Move sliders, as a reader would (the picture is redrawn once).
+
+        A value outside a slider's range is clipped to the range, as the slider itself does.
+        """
+        unknown = sorted(set(values) - set(self.sliders))
+        if unknown:
+            raise LemmaError(f"{self.name} has no slider {unknown[0]!r}; its sliders are: "
+                             f"{', '.join(self.sliders)}.")
+        with self.hold_trait_notifications():
+            for k, v in values.items():
+                s = self.sliders[k]
+                s.unobserve(self._on_change, names="value")
+                s.value = min(max(v, s.min), s.max)
+                s.observe(self._on_change, names="value")
+        self.update()
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def _draw(self, axes, values: dict) -> dict:
+        numbers = {}
+        for ax, drawer in zip(axes, self._drawers):
+            numbers.update(drawer(ax, values))
+        return numbers
+
+    def update(self) -> None:
+        """Redraw the picture for the current slider values."""
+        axes = self.figure.axes
+        if not axes:
+            axes = list(self.figure.subplots(1, len(self._drawers), squeeze=False)[0])
+        for ax in axes:
+            ax.cla()
+        self.numbers = self._draw(axes, self.values)
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        # the layout is computed once, on the first drawing; later drawings reuse it (faster)
+        self.figure.set_layout_engine("none")
+        self.image.value = buf.getvalue()
+
+    def static(self, settings: Sequence[dict] | None = None):
+        """Small multiples: the same pictures for a few slider settings, side by side.
+
+        Parameters
+        ----------
+        settings : list of dict, optional
+            Slider values for each column (values not given keep the current
+            ones); by default three or four settings chosen to show the relation.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One column per setting, one row per view, drawn with pyplot so that
+            the notebook shows it (end the cell with ``plt.show()``).
+        """
+        import matplotlib.pyplot as plt
+
+        settings = self._settings if settings is None else [dict(s) for s in settings]
+        rows, cols = len(self._drawers), len(settings)
+        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.1 * rows), layout="constrained",
+                                 squeeze=False)
+        for j, setting in enumerate(settings):
+            values = {**self.values, **{k: _clip(self.sliders[k], v) for k, v in setting.items()}}
+            self._draw(axes[:, j], values)
+            axes[0, j].set_title(self._label(values), fontsize=9)
+        for row in axes:   # one scale per row, labels and legend once, so the columns compare at a glance
+            for get, put in ((lambda a: a.get_xlim(), lambda a, v: a.set_xlim(v)),
+                             (lambda a: a.get_ylim(), lambda a, v: a.set_ylim(v))):
+                lims = np.array([get(a) for a in row])
+                flip = lims[0, 0] > lims[0, 1]
+                lo, hi = lims.min(), lims.max()
+                for a in row:
+                    put(a, (hi, lo) if flip else (lo, hi))
+            for a in row[1:]:
+                a.set_ylabel("")
+                if a.get_legend() is not None:
+                    a.get_legend().remove()
+        return fig
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.values.items())
+        return f"<{self.name}: {shown}; move the sliders in JupyterLab>"
+
+
+def _clip(slider, v):
+    return min(max(v, slider.min), slider.max)
+
+
+def _fmt(v) -> str:
+    return f"{v:,d}" if isinstance(v, (int, np.integer)) else f"{v:.3g}"
+
+
+def _step(hi: float) -> float:
+    return float(10 ** np.floor(np.log10(hi / 1000)))
+
+
+def _nice(v: float) -> float:
+    """A round upper end for a slider starting at v (about 4 v)."""
+    top = 4 * abs(v) if v else 1.0
+    e = 10 ** np.floor(np.log10(top))
+    return float(np.ceil(top / e) * e)
+
+
+def _float_slider(desc: str, start: float, lo: float, hi: float, step: float | None = None,
+                  continuous: bool = True) -> widgets.FloatSlider:
+    step = step or _step(hi - lo)
+    start = float(np.clip(round(round(start / step) * step, 12), lo, hi))
+    return widgets.FloatSlider(value=start, min=lo, max=hi, step=step, description=desc,
+                               readout_format=".3g", continuous_update=continuous)
+
+
+def _variance_slider(desc: str, start: float, *, positive: bool = False) -> widgets.FloatSlider:
+    hi = _nice(start)
+    step = _step(hi)
+    return _float_slider(desc, start, step if positive else 0.0, hi, step)
+
+
+def _note(ax, text: str) -> None:
+    ax.text(0.03, 0.97, text, transform=ax.transAxes, fontsize=8.5, va="top", ha="left", color=DARK,
+            bbox=dict(boxstyle="round", fc="white", ec=GREY, alpha=0.85))
+
+
+def _variances(m, func: str):
+    if m is None:
+        return None
+    if not (hasattr(m, "level2_cov") and hasattr(m, "design")):
+        raise TypeError(f"{func} starts from a model fitted with lh.fit(...), got {type(m).__name__}.")
+    return m
+
+
+# ---- 1. shrinkage ------------------------------------------------------------------------
+def explore_shrinkage(m=None) -> Exploration:
+    """Shrinkage factors and shrunken group effects as the variances and group sizes change.
+
+    Parameters
+    ----------
+    m : MultilevelResult, optional
+        A random intercept model; its variances are the starting values
+        (without it, those of the hedonism model: 0.0898 and 0.885).
+
+    Returns
+    -------
+    Exploration
+        Sliders ``sigma2_u``, ``sigma2_e`` and ``n`` (typical group size). Left:
+        ``k_j`` against ``n_j``. Right: twelve simulated groups whose sizes
+        range from a tenth of ``n`` to twice ``n``, with raw and shrunken effects.
+
+    Notes
+    -----
+    ``k_j = sigma2_u / (sigma2_u + sigma2_e / n_j)``; shrunken effect =
+    ``k_j`` x raw effect. ``k_j = 0.5`` at ``n_j = sigma2_e / sigma2_u``.
+    The simulated groups keep the same random draws as the sliders move, so
+    only the formula changes what you see.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> w = lh.explore_shrinkage()
+    >>> w.set(sigma2_u=0.09, sigma2_e=0.9, n=10)
+    >>> round(w.numbers["k_at"][10], 3)   # 0.09 / (0.09 + 0.9 / 10)
+    0.5
+    """
+    m = _variances(m, "explore_shrinkage")
+    s2_u, s2_e = (0.08977, 0.88506) if m is None else (float(m.level2_cov.iloc[0, 0]), float(m.level1_cov.iloc[0, 0]))
+    # one fixed, typical draw (seed 2024): as on average, the shrunken effects of these twelve
+    # groups lie closer to the true ones than the raw effects do, at every slider setting
+    rng = np.random.default_rng(2024)
+    z_u, z_e = rng.standard_normal(12), rng.standard_normal(12)
+    share = np.geomspace(0.1, 2.0, 12)
+
+    def sizes(v):
+        return np.maximum(1, np.round(v["n"] * share)).astype(int)
+
+    def curve(ax, v):
+        su, se = v["sigma2_u"], v["sigma2_e"]
+        nmax = max(200, 3 * int(sizes(v).max()))
+        n = np.arange(1, nmax + 1)
+        k = su / (su + se / n)
+        smooth = np.geomspace(1, nmax, 300)
+        ax.plot(smooth, su / (su + se / smooth), color=BLUE, lw=2, label="$k_j$ for a group of size $n_j$")
+        ax.plot(n, k, ls="none", gid="shrinkage_factor")  # the exact values at whole sizes, for tests
+        nj = sizes(v)
+        ax.plot(nj, su / (su + se / nj), "o", color=ORANGE, ms=5, gid="groups",
+                label="the simulated groups")
+        ax.set(xscale="log", ylim=(0, 1.02), xlabel="group size $n_j$",
+               ylabel="shrinkage factor $k_j$")
+        out = {"k_at": {int(i): float(x) for i, x in zip(n[:100], k[:100])}}
+        if su > 0:
+            half = se / su
+            ax.axvline(half, color=GREY, ls="--", lw=1, gid="half_way")
+            _note(ax, f"$k_j$ = 0.5 at $n_j = \\sigma^2_e/\\sigma^2_u$ = {half:.3g}")
+            out["half_size"] = half
+        else:
+            _note(ax, "$\\sigma^2_u$ = 0: groups do not differ,\nso every effect is shrunk to 0")
+            out["half_size"] = np.inf
+        ax.legend(loc="lower right", fontsize=8)
+        return out
+
+    def groups(ax, v):
+        su, se = v["sigma2_u"], v["sigma2_e"]
+        nj = sizes(v)
+        true = np.sqrt(su) * z_u
+        raw = true + np.sqrt(se / nj) * z_e
+        k = su / (su + se / nj)
+        shrunk = k * raw
+        pos = np.arange(len(nj))
+        ax.hlines(pos, raw, shrunk, color=GREY, lw=1)
+        ax.plot(raw, pos, "o", mfc="white", mec=BLUE, ms=6, gid="raw", label="raw effect (group mean - overall mean)")
+        ax.plot(shrunk, pos, "o", color=BLUE, ms=6, gid="shrunken", label="shrunken effect $k_j \\times$ raw")
+        ax.plot(true, pos, "|", color=DARK, ms=10, mew=2, gid="true", label="true effect $u_j$ (simulated)")
+        ax.axvline(0, color=DARK, lw=0.8)
+        ax.set_yticks(pos, [f"{n:,}" for n in nj], fontsize=8)
+        lim = 1.1 * max(np.abs(raw).max(), np.abs(true).max(), 1e-3)
+        ax.set(xlim=(-lim, lim), ylim=(-0.6, len(nj) + 2.8), xlabel="group effect (from the overall mean)",
+               ylabel="group size $n_j$")
+        ax.legend(loc="upper left", fontsize=7.5, ncols=1)
+        rmse = lambda est: float(np.sqrt(np.mean((est - true) ** 2)))
+        return {"sizes": nj, "k": k, "raw": raw, "shrunken": shrunk, "true": true,
+                "rmse_raw": rmse(raw), "rmse_shrunken": rmse(shrunk)}
+
+    sliders = {"sigma2_u": _variance_slider("between-group variance σ²_u", s2_u),
+               "sigma2_e": _variance_slider("within-group variance σ²_e", s2_e, positive=True),
+               "n": widgets.IntSlider(value=30, min=1, max=500, description="typical group size n")}
+    settings = [{"n": 2}, {"n": 10}, {"n": 100}, {"n": 10, "sigma2_u": sliders["sigma2_u"].max / 2}]
+    label = lambda v: f"σ²_u = {v['sigma2_u']:.3g}, σ²_e = {v['sigma2_e']:.3g}, n = {v['n']}"
+    return Exploration("explore_shrinkage", sliders, [curve, groups], settings, label)
+
+
+# ---- 2. VPC ------------------------------------------------------------------------------
+def explore_vpc(m=None) -> Exploration:
+    """The VPC (intra-class correlation) and the design effect from the two variances.
+
+    Parameters
+    ----------
+    m : MultilevelResult, optional
+        A random intercept model whose variances are the starting values.
+
+    Returns
+    -------
+    Exploration
+        Sliders ``sigma2_u``, ``sigma2_e`` and ``n`` (cluster size). Left:
+        eight simulated groups of 25 people. Right: the design effect against
+        cluster size, with the chosen size marked.
+
+    Notes
+    -----
+    ``VPC = sigma2_u / (sigma2_u + sigma2_e)``, which in a random intercept
+    model is also the intra-class correlation ``rho``; design effect
+    ``1 + (n - 1) rho``; standard errors that ignore clustering are too small
+    by the factor ``sqrt(design effect)``.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> w = lh.explore_vpc()
+    >>> w.set(sigma2_u=0.1, sigma2_e=0.9, n=11)
+    >>> round(w.numbers["vpc"], 3), round(w.numbers["design_effect"], 3)
+    (0.1, 2.0)
+    """
+    m = _variances(m, "explore_vpc")
+    s2_u, s2_e = (0.08977, 0.88506) if m is None else (float(m.level2_cov.iloc[0, 0]), float(m.level1_cov.iloc[0, 0]))
+    n0 = 30 if m is None else int(round(m.n_obs / m.n_groups))
+    rng = np.random.default_rng(_SEED)
+    a, b = rng.standard_normal(8), rng.standard_normal((8, 25))
+    jitter = rng.uniform(-0.3, 0.3, (8, 25))
+
+    def people(ax, v):
+        su, se = v["sigma2_u"], v["sigma2_e"]
+        vpc = su / (su + se)
+        y = np.sqrt(su) * a[:, None] + np.sqrt(se) * b
+        pos = np.arange(8)[:, None] + jitter
+        ax.scatter(pos.ravel(), y.ravel(), s=8, color=BLUE, alpha=0.6, gid="people")
+        ax.hlines(y.mean(axis=1), np.arange(8) - 0.4, np.arange(8) + 0.4, color=ORANGE, lw=2.5,
+                  gid="group_means", label="group mean")
+        ax.set_xticks(range(8), [str(j + 1) for j in range(8)])
+        ax.set(xlabel="group (25 simulated people each)", ylabel="response")
+        _note(ax, f"VPC = intra-class correlation = {vpc:.3f}\n"
+                  f"{100 * vpc:.0f}% of the variance lies between groups")
+        ax.legend(loc="lower right", fontsize=8)
+        return {"vpc": vpc, "icc": vpc}
+
+    def deff(ax, v):
+        su, se, n = v["sigma2_u"], v["sigma2_e"], v["n"]
+        rho = su / (su + se)
+        grid = np.arange(1, max(2 * n, 50) + 1)
+        ax.plot(grid, 1 + (grid - 1) * rho, color=GREEN, lw=2, gid="design_effect")
+        d = 1 + (n - 1) * rho
+        ax.plot([n], [d], "o", color=VERMILLION, ms=7, gid="chosen")
+        ax.set(xlabel="cluster size n", ylabel="design effect 1 + (n - 1) × ICC")
+        ax.set_ylim(bottom=0)
+        _note(ax, f"n = {n:,}: design effect {d:.3g}\nsingle-level standard errors are\n"
+                  f"{np.sqrt(d):.3g} times too small")
+        return {"design_effect": d, "se_ratio": float(np.sqrt(d))}
+
+    sliders = {"sigma2_u": _variance_slider("between-group variance σ²_u", s2_u),
+               "sigma2_e": _variance_slider("within-group variance σ²_e", s2_e, positive=True),
+               "n": widgets.IntSlider(value=min(n0, 5000), min=1, max=max(5000, n0), description="cluster size n")}
+    top = sliders["sigma2_u"].max
+    settings = [{"sigma2_u": 0.0}, {"sigma2_u": top / 4}, {"sigma2_u": top}]
+    label = lambda v: f"σ²_u = {v['sigma2_u']:.3g}, σ²_e = {v['sigma2_e']:.3g}"
+    return Exploration("explore_vpc", sliders, [people, deff], settings, label)
+
+
+# ---- 3. random slopes --------------------------------------------------------------------
+def explore_random_slopes(m=None) -> Exploration:
+    """Group lines and the level-2 variance function of a random slope model.
+
+    Parameters
+    ----------
+    m : MultilevelResult, optional
+        A model with a random intercept and one random slope, ``(1 + x | group)``;
+        its fixed intercept and slope, variances, correlation and the range of
+        x are the starting values (without it, the hedonism-on-age model).
+
+    Returns
+    -------
+    Exploration
+        Sliders ``sigma2_u0``, ``sigma2_u1`` and ``corr`` (the correlation of
+        intercept and slope residuals, from -1 to 1, so the covariance matrix is
+        always valid). Left: twelve simulated group lines. Right: the level-2
+        variance against x, its lowest point marked.
+
+    Notes
+    -----
+    ``sigma_u01 = corr sqrt(sigma2_u0 sigma2_u1)``; level-2 variance
+    ``sigma2_u0 + 2 sigma_u01 x + sigma2_u1 x^2``, lowest at
+    ``x = -sigma_u01 / sigma2_u1``, where the lines are closest together.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> w = lh.explore_random_slopes()
+    >>> w.set(sigma2_u0=0.09, sigma2_u1=1e-5, corr=-0.5)
+    >>> round(w.numbers["turning_point"], 1)   # 0.5 * sqrt(0.09 / 1e-5)
+    47.4
+    """
+    m = _variances(m, "explore_random_slopes")
+    if m is None:
+        x, (b0, b1), (lo, hi) = "age46", (-0.1999, -0.01763), (-32.0, 52.0)
+        s0, s1, r = 0.090112, 1.81e-5, 0.71
+    else:
+        if len(m.random_terms) != 2 or m.random_terms[0] != "Intercept":
+            raise LemmaError("explore_random_slopes needs a model with a random intercept and one random "
+                             f"slope, e.g. (1 + x | group); this model's random part is {m.random_terms}.")
+        x = m.random_terms[1]
+        if x not in m.fixed_terms:
+            raise LemmaError(f"The random slope {x!r} is not in the fixed part of the model.")
+        b0, b1 = float(m.fixed.loc["Intercept", "estimate"]), float(m.fixed.loc[x, "estimate"])
+        D = m.level2_cov.to_numpy()
+        s0, s1 = float(D[0, 0]), float(D[1, 1])
+        r = float(D[0, 1] / np.sqrt(s0 * s1)) if s0 * s1 > 0 else 0.0
+        lo, hi = float(m.design.Z[:, 1].min()), float(m.design.Z[:, 1].max())
+    rng = np.random.default_rng(_SEED)
+    z0, z1 = rng.standard_normal(12), rng.standard_normal(12)
+    grid = np.linspace(lo, hi, 201)
+
+    def parts(v):
+        sd0, sd1, c = np.sqrt(v["sigma2_u0"]), np.sqrt(v["sigma2_u1"]), v["corr"]
+        cov = c * sd0 * sd1
+        turn = float(-cov / v["sigma2_u1"]) + 0.0 if v["sigma2_u1"] > 0 else np.nan
+        return sd0, sd1, c, cov, turn
+
+    def lines(ax, v):
+        sd0, sd1, c, cov, turn = parts(v)
+        u0 = sd0 * z0
+        u1 = sd1 * (c * z0 + np.sqrt(max(0.0, 1 - c * c)) * z1)
+        for j in range(12):
+            ax.plot(grid, b0 + b1 * grid + u0[j] + u1[j] * grid, color=BLUE, lw=1, alpha=0.8, gid=f"group_{j}")
+        ax.plot(grid, b0 + b1 * grid, color=DARK, lw=2.5, gid="average", label="average line")
+        if lo <= turn <= hi:
+            ax.axvline(turn, color=VERMILLION, ls=":", lw=1.5, gid="turning_point")
+        ax.set(xlabel=x, ylabel="predicted response")
+        ax.legend(loc="lower left", fontsize=8)
+        return {"intercepts": b0 + u0, "slopes": b1 + u1}
+
+    def variance(ax, v):
+        sd0, sd1, c, cov, turn = parts(v)
+        var = v["sigma2_u0"] + 2 * cov * grid + v["sigma2_u1"] * grid ** 2
+        ax.plot(grid, var, color=BLUE, lw=2, gid="level2_variance")
+        if np.isnan(turn):
+            pattern = "no slope variance: parallel lines"
+        elif turn <= lo:
+            pattern = "fanning out: lines spread as x grows"
+        elif turn >= hi:
+            pattern = "fanning in: lines close up as x grows"
+        else:
+            pattern = "lines close up, cross, then spread"
+            low = v["sigma2_u0"] + 2 * cov * turn + v["sigma2_u1"] * turn ** 2
+            ax.plot([turn], [low], "o", color=VERMILLION, ms=7, gid="lowest")
+        where = ("lowest point: none" if np.isnan(turn)
+                 else f"lowest point at {x} = {turn:.3g}" + ("" if lo <= turn <= hi else " (outside the data)"))
+        _note(ax, f"covariance σ_u01 = {cov:.3g}\n{where}\n{pattern}")
+        ax.set(xlabel=x, ylabel="between-group (level-2) variance")
+        ax.set_ylim(bottom=0)
+        return {"covariance": cov, "turning_point": turn, "grid": grid, "level2_variance": var,
+                "pattern": pattern}
+
+    sliders = {"sigma2_u0": _variance_slider("intercept variance σ²_u0", s0),
+               "sigma2_u1": _variance_slider("slope variance σ²_u1", s1),
+               "corr": _float_slider("intercept-slope correlation", r, -1.0, 1.0, 0.01)}
+    settings = [{"corr": -0.9}, {"corr": -0.3}, {"corr": 0.0}, {"corr": 0.7}]
+    label = lambda v: f"correlation {v['corr']:+.2f}"
+    return Exploration("explore_random_slopes", sliders, [lines, variance], settings, label)
+
+
+# ---- 4. complex level-1 variation --------------------------------------------------------
+def explore_level1_variance(m=None) -> Exploration:
+    """Level-1 and level-2 variance functions and the VPC across x.
+
+    Parameters
+    ----------
+    m : MultilevelResult, optional
+        A random intercept model fitted with ``level1='~ 1 + x'``; its
+        variances and the range of x are the starting values (without it, the
+        hedonism model with a level-1 variance quadratic in age).
+
+    Returns
+    -------
+    Exploration
+        Sliders ``sigma2_e0``, ``sigma_e01``, ``sigma2_e1`` (the coefficients
+        of the level-1 function) and ``sigma2_u``. Left: both variances
+        against x. Right: the VPC against x. Where the level-1 function falls
+        to 0 or below, the figure shades that range and says why it is impossible.
+
+    Notes
+    -----
+    level-1 variance ``sigma2_e0 + 2 sigma_e01 x + sigma2_e1 x^2``; its
+    coefficients are not variances, so ``sigma2_e1`` may be negative as long as
+    the function stays positive over the data. ``VPC(x) = sigma2_u /
+    (sigma2_u + level-1 variance(x))``.
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> w = lh.explore_level1_variance()
+    >>> w.set(sigma2_e0=0.8, sigma_e01=0.0, sigma2_e1=0.0, sigma2_u=0.2)
+    >>> round(float(w.numbers["vpc"][0]), 3)   # 0.2 / (0.2 + 0.8)
+    0.2
+    """
+    m = _variances(m, "explore_level1_variance")
+    if m is None:
+        x, (lo, hi) = "age46", (-32.0, 52.0)
+        e0, e01, e1, su = 0.7796, 0.002651, 1.2e-5, 0.0853
+    else:
+        names = m.design.level1_names
+        if m.random_terms != ["Intercept"] or not names or len(names) != 2 or names[0] != "Intercept":
+            raise LemmaError("explore_level1_variance needs a random intercept model with a level-1 "
+                             "variance function of one variable, e.g. lh.fit(..., level1='~ 1 + x').")
+        x = names[1]
+        om = m.level1_cov.to_numpy()
+        e0, e01, e1, su = float(om[0, 0]), float(om[0, 1]), float(om[1, 1]), float(m.level2_cov.iloc[0, 0])
+        col = list(m.design.level1_names).index(x)
+        lo, hi = float(m.design.Z1[:, col].min()), float(m.design.Z1[:, col].max())
+    grid = np.linspace(lo, hi, 201)
+
+    def functions(v):
+        l1 = v["sigma2_e0"] + 2 * v["sigma_e01"] * grid + v["sigma2_e1"] * grid ** 2
+        return l1, np.full_like(grid, v["sigma2_u"])
+
+    def bad_range(ax, l1):
+        bad = l1 <= 0
+        if bad.any():
+            ax.fill_between(grid, 0, 1, where=bad, transform=ax.get_xaxis_transform(), color=VERMILLION,
+                            alpha=0.15, gid="impossible")
+            ax.text(0.5, 0.5, "shaded: the level-1 variance would be 0 or\nnegative here, which is impossible;"
+                    "\nmove the sliders back", transform=ax.transAxes, **_INVALID)
+        return bad
+
+    def variances(ax, v):
+        l1, l2 = functions(v)
+        ax.plot(grid, l1, color=ORANGE, lw=2, gid="level1_variance", label="level-1 (within-group) variance")
+        ax.plot(grid, l2, color=BLUE, lw=2, gid="level2_variance", label="level-2 (between-group) variance")
+        bad = bad_range(ax, l1)
+        ax.set(xlabel=x, ylabel="variance")
+        ax.set_ylim(bottom=min(0.0, float(l1.min()) * 1.1))
+        ax.legend(loc="upper left", fontsize=8)
+        return {"grid": grid, "level1_variance": l1, "level2_variance": l2, "impossible": bool(bad.any())}
+
+    def vpc(ax, v):
+        l1, l2 = functions(v)
+        ok = l1 > 0
+        out = np.where(ok, l2 / np.where(ok, l2 + l1, 1.0), np.nan)
+        ax.plot(grid, out, color=GREEN, lw=2, gid="vpc")
+        bad_range(ax, l1)
+        ax.set(xlabel=x, ylabel="VPC (share of variance between groups)", ylim=(0, 1))
+        if ok.any():
+            _note(ax, f"VPC from {np.nanmin(out):.3f} to {np.nanmax(out):.3f}")
+        return {"vpc": out}
+
+    span = max(abs(lo), abs(hi))
+    e01_top = _nice(max(abs(e01), e0 / span / 4))
+    e1_top = _nice(max(abs(e1), e0 / span ** 2 / 4))
+    sliders = {"sigma2_e0": _variance_slider("level-1 intercept σ²_e0", e0, positive=True),
+               "sigma_e01": _float_slider("level-1 linear coefficient σ_e01", e01, -e01_top, e01_top),
+               "sigma2_e1": _float_slider("level-1 quadratic coefficient σ²_e1", e1, -e1_top, e1_top),
+               "sigma2_u": _variance_slider("between-group variance σ²_u", su)}
+    settings = [{"sigma_e01": 0.0, "sigma2_e1": 0.0}, {"sigma_e01": -e01_top / 2},
+                {"sigma_e01": e01_top / 2}]
+    label = lambda v: f"σ_e01 = {v['sigma_e01']:.3g}, σ²_e1 = {v['sigma2_e1']:.2g}"
+    return Exploration("explore_level1_variance", sliders, [variances, vpc], settings, label)
+
+
+# ---- 5. refitting on fewer groups or fewer people ----------------------------------------
+def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exploration:
+    """Refit a model on fewer groups or fewer people per group and watch the estimates move.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The course data, e.g. ``lh.load_dataset('ess_hedonism')``.
+    formula : str
+        A model formula as for :func:`lemma_helpers.fit`.
+    seed : int
+        Which groups and people are kept is drawn once with this seed; the
+        sliders then keep the first ``groups`` groups and, in each, the first
+        ``size`` people of that random order.
+
+    Returns
+    -------
+    Exploration
+        Sliders ``groups`` and ``size``. Left: each fixed effect with its 95%
+        interval, on the chosen subset and on all the data. Right: the
+        variance estimates with 95% intervals (estimate +/- 1.96 SE).
+
+    Notes
+    -----
+    The design matrices are built once; each move refits by maximum
+    likelihood on the chosen rows only, with the engine of ``lh.fit``
+    (``benchmarks/explore_benchmark.py`` times it).
+
+    Examples
+    --------
+    >>> import lemma_helpers as lh
+    >>> exam = lh.load_dataset("exam")
+    >>> w = lh.explore_refit(exam, "normexam ~ 1 + (1 | school)")
+    >>> w.set(groups=65, size=10000)   # all the data
+    >>> round(float(w.numbers["fixed"].loc["Intercept", "std_err"]), 4)
+    0.0536
+    """
+    from .models import _fit_design
+    from ._design import build_design
+
+    check_dataframe(data)
+    design = build_design(formula, data)
+    full = _fit_design(design, formula, False, None, None)
+    G = len(design.group_names)
+    if G < 3:
+        raise LemmaError(f"explore_refit needs at least 3 groups; the data have {G}.")
+    rng = np.random.default_rng(seed)
+    group_rank = np.empty(G, dtype=int)
+    group_rank[rng.permutation(G)] = np.arange(G)
+    key = rng.random(len(design.y))
+    person_rank = (pd.Series(key).groupby(design.groups).rank(method="first").to_numpy() - 1).astype(int)
+    max_size = int(np.bincount(design.groups).max())
+
+    def subset(v):
+        keep = (group_rank[design.groups] < v["groups"]) & (person_rank < v["size"])
+        codes, groups = np.unique(design.groups[keep], return_inverse=True)
+        d = replace(design, y=design.y[keep], X=design.X[keep], Z=design.Z[keep],
+                    groups=groups.ravel(), group_names=[design.group_names[c] for c in codes],
+                    index=design.index[keep])
+        return d
+
+    cache: dict = {}
+
+    def refit(v):
+        k = (v["groups"], v["size"])
+        if k not in cache:
+            t0 = time.perf_counter()
+            with threadpool_limits(limits=1, user_api="blas"):
+                res = _fit_design(subset(v), formula, False, None, None)
+            cache.clear()
+            cache[k] = (res, time.perf_counter() - t0)
+        return cache[k]
+
+    def fixed(ax, v):
+        res, secs = refit(v)
+        pos = np.arange(len(design.fixed_names))
+        for off, fx, colour, lab in ((-0.15, full.fixed, GREY, "all the data"),
+                                     (0.15, res.fixed, BLUE, "chosen subset")):
+            est, se = fx["estimate"].to_numpy(), fx["std_err"].to_numpy()
+            ax.errorbar(est, pos + off, xerr=1.96 * se, fmt="o", color=colour, capsize=3, label=lab,
+                        gid=f"fixed_{'subset' if colour == BLUE else 'full'}")
+        ax.set_yticks(pos, design.fixed_names)
+        ax.set(xlabel="fixed effect, 95% interval", ylim=(-0.7, len(pos) + 0.3))
+        ax.invert_yaxis()
+        ax.legend(loc="lower left", fontsize=8)
+        _note(ax, f"{res.n_obs:,} rows in {res.n_groups} groups\n(all the data: {full.n_obs:,} in "
+                  f"{full.n_groups})\nrefit in {1000 * secs:.0f} ms")
+        return {"fixed": res.fixed[["estimate", "std_err"]], "n_obs": res.n_obs,
+                "n_groups": res.n_groups, "fit_seconds": secs, "rows": res.design.index}
+
+    def random(ax, v):
+        res, _ = refit(v)
+        names = [p for _, p in full.random.index]
+        pos = np.arange(len(names))
+        for off, rd, colour in ((-0.15, full.random, GREY), (0.15, res.random, BLUE)):
+            est, se = rd["estimate"].to_numpy(), rd["std_err"].to_numpy()
+            ax.errorbar(est, pos + off, xerr=1.96 * np.nan_to_num(se), fmt="s", color=colour, capsize=3)
+        ax.set_yticks(pos, names)
+        ax.set(xlabel="variance, 95% interval", ylim=(-0.7, len(pos) + 0.3))
+        ax.invert_yaxis()
+        return {"random": res.random}
+
+    sliders = {"groups": widgets.IntSlider(value=G, min=3, max=G, description="groups kept",
+                                           continuous_update=False),
+               "size": widgets.IntSlider(value=max_size, min=2, max=max_size,
+                                         description="people per group (at most)", continuous_update=False)}
+    settings = [{"groups": G, "size": max_size}, {"groups": G, "size": 10}, {"groups": max(3, G // 4), "size": max_size}]
+    label = lambda v: f"{v['groups']} groups, at most {v['size']:,} per group"
+    w = Exploration("explore_refit", sliders, [fixed, random], settings, label)
+    w.full_fit = full
+    return w
