@@ -25,7 +25,7 @@ class TestResult:
     note: str = ""
 
     def __repr__(self) -> str:
-        text = f"{self.method}: statistic = {self.statistic:.2f} on {self.df:g} df, p = {_p(self.p_value)}"
+        text = f"{self.method}: statistic = {self.statistic:.2f} on {self.df:g} df, {_p(self.p_value)}"
         return text + (f"\n{self.note}" if self.note else "")
 
     def _repr_html_(self) -> str:
@@ -38,7 +38,10 @@ class TestResult:
 
 
 def _p(p: float) -> str:
-    return f"{p:.3g}" if p >= 1e-4 else f"{p:.2e}"
+    """'p = ...' for a test result; a p-value too small for a float to hold prints as 'p < 1e-300'."""
+    if p < 1e-300:                 # chi2.sf underflows to 0 (or a denormal) for huge statistics
+        return "p < 1e-300"
+    return f"p = {p:.3g}" if p >= 1e-4 else f"p = {p:.2e}"
 
 
 @dataclass(frozen=True)

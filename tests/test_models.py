@@ -356,6 +356,18 @@ def test_boundary_mixture_for_random_slope(small):
     assert plain.p_value > res.p_value
 
 
+def test_test_result_repr_p_value():
+    """A p-value that underflows to 0 prints as 'p < 1e-300', never as 'p = 0.00e+00'."""
+    def text(p):
+        return repr(lh.TestResult(statistic=5625.48, df=1.0, p_value=p, method="Likelihood ratio test"))
+    assert text(0.0).endswith("p < 1e-300") and "0.00e+00" not in text(0.0)
+    assert text(sps.chi2.sf(5625.48, 1)).endswith("p < 1e-300")
+    assert text(1.12e-255).endswith("p = 1.12e-255")
+    assert text(0.0123).endswith("p = 0.0123")
+    html = lh.TestResult(statistic=1.0, df=1.0, p_value=0.0, method="LR")._repr_html_()
+    assert "p &lt; 1e-300" in html
+
+
 def test_wald_test(ssls):
     m = lh.fit("score ~ cohort90 + sclass + (1 | schoolid)", data=ssls, reference={"sclass": "working"})
     w = lh.wald_test(m, "sclass")
