@@ -383,7 +383,8 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
         What to call a group in the legend and labels, e.g. ``'school'``.
     ax : matplotlib Axes, optional
     **kwargs
-        Passed to the ``LineCollection`` of group lines (e.g. ``alpha``, ``linewidth``).
+        Passed to the ``LineCollection`` of group lines (e.g. ``alpha``, ``linewidth``,
+        ``color``; the default colour is the main blue).
 
     Returns
     -------
@@ -441,8 +442,9 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
     else:
         what = f"{sample} of {len(segs)} {label} lines, chosen at random" + (
             f", and {len(extra)} highlighted" if extra else "")
-    ax.add_collection(LineCollection([segs[g] for g in shown], colors=MAIN, gid="group_lines", label=what,
-                                     **kwargs))
+    if "color" not in kwargs and "colors" not in kwargs:   # a colour passed in kwargs wins
+        kwargs["colors"] = MAIN
+    ax.add_collection(LineCollection([segs[g] for g in shown], gid="group_lines", label=what, **kwargs))
     for name in wanted:
         seg = segs[names.index(name)]
         ax.plot(seg[:, 0], seg[:, 1], color=HIGHLIGHT, linewidth=2.2, zorder=4, gid="highlight")

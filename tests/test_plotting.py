@@ -263,6 +263,16 @@ def test_group_lines_data_defaults_to_the_fitted_frame(ssls, ssls_rs):
     assert len(_per_group_lines(ax)) == 508
 
 
+def test_group_lines_colour_can_be_passed(ssls_rs):
+    from matplotlib.colors import to_rgba
+    default = artists(lh.plot_group_lines(ssls_rs, x="cohort90", average=False), "group_lines")[0]
+    assert tuple(default.get_colors()[0][:3]) == to_rgba(lh.plotting.MAIN)[:3]
+    for key in ("color", "colors"):
+        ax = lh.plot_group_lines(ssls_rs, x="cohort90", average=False, ax=plt.subplots()[1], **{key: "grey"})
+        lines = artists(ax, "group_lines")[0]
+        assert tuple(lines.get_colors()[0][:3]) == to_rgba("grey")[:3]
+
+
 def test_group_lines_data_changed_after_the_fit_is_refused():
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"g": np.repeat(np.arange(8), 10), "x": np.tile(np.arange(10.0), 8)})
