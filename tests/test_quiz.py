@@ -208,8 +208,8 @@ def test_wrong_types_get_a_helpful_message_not_a_traceback(qid, answer, match):
 
 
 def test_unknown_question_or_section_lists_the_valid_ones():
-    with pytest.raises(LemmaError, match=r"Unknown question '5\.1\.q12'\. Did you mean '5\.1\.q2'\? Section 5\.1 has .*5\.1\.q9\."):
-        lh.check("5.1.q12", 1)
+    with pytest.raises(LemmaError, match=r"Unknown question '5\.1\.q20'\. Did you mean '5\.1\.q2'\? Section 5\.1 has .*5\.1\.q12\."):
+        lh.check("5.1.q20", 1)
     with pytest.raises(LemmaError, match=r"ids look like '5\.1\.q3'.*lh\.list_questions\(\)"):
         lh.check("quiz1", 1)
     with pytest.raises(LemmaError, match=r"Unknown section '5\.9'\. Did you mean '5\.6'\?.*'P5\.5'"):
@@ -269,12 +269,12 @@ def test_check_result_reprs():
 def test_quiz_displays_as_text_and_html():
     qz = lh.quiz("5.1")
     text, page = repr(qz), qz._repr_html_()
-    assert text.startswith("Quiz 5.1: Comparing groups (9 questions)")
+    assert text.startswith("Quiz 5.1: Comparing groups (12 questions)")
     for qid in lh.list_questions("5.1")["id"]:
         assert qid in text and f"<strong>{qid}</strong>" in page
     assert "  (a) " in text and 'lh.check("5.1.q2", "a")' in text
     assert r"$\hat\sigma^2_u = 0.08977$" in page          # LaTeX left for MathJax
-    assert qz.to_frame().shape[0] == 9
+    assert qz.to_frame().shape[0] == 12
 
 
 def test_markdown_html():
