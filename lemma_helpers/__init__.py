@@ -4,9 +4,10 @@ Load the course data, fit two-level models, test them, plot them and check
 quiz answers. Everything a learner needs is listed in ``__all__``.
 """
 from ._validation import LemmaError, LemmaWarning
-from .datasets import codebook, list_datasets, load_dataset
+from .datasets import codebook, list_datasets, load_dataset, register_dataset
 from .models import MultilevelResult, fit
 from .quiz import check, list_questions, quiz
+from ._bank import add_question_bank
 from .plotting import (
     plot_caterpillar, plot_group_lines, plot_group_means, plot_residual_pairs, plot_residual_qq,
     plot_se_comparison, plot_single_level_residuals, plot_two_level_decomposition,
@@ -23,9 +24,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LemmaError", "LemmaWarning",
-    "list_datasets", "load_dataset", "codebook",
+    "list_datasets", "load_dataset", "codebook", "register_dataset",
     "fit", "MultilevelResult",
-    "quiz", "check", "list_questions",
+    "quiz", "check", "list_questions", "add_question_bank",
     "set_theme", "plot_group_means", "plot_single_level_residuals", "plot_two_level_decomposition",
     "plot_caterpillar", "plot_group_lines", "plot_variance_function", "plot_residual_pairs",
     "plot_residual_qq", "plot_se_comparison",

@@ -2,7 +2,11 @@
 
 One YAML file per course section in ``lemma_helpers/quizzes/`` (``5.0.yaml``
 ... ``P5.5.yaml``), validated against ``quizzes/schema.json``; each question
-carries its self-test key. An instructor's key file (``lemma-grade --key``)
+carries its self-test key. Extra banks come from folders named by the
+environment variable ``LEMMA_QUIZ_DIRS`` (several folders separated by
+``os.pathsep``, ``:`` on Linux and macOS, ``;`` on Windows) or added with
+:func:`add_question_bank`; each of their files is validated on its own, and a
+bad one is skipped with a :class:`LemmaWarning` (see :func:`_bank`). An instructor's key file (``lemma-grade --key``)
 replaces keys question by question (:func:`load_key`). Learners use the bank
 through :mod:`lemma_helpers.quiz`; scoring is in :mod:`lemma_helpers._scoring`.
 """
@@ -10,8 +14,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,9 +25,13 @@ from typing import Any
 
 import yaml
 
-from ._validation import LemmaError, did_you_mean, unknown_name
+from ._validation import LemmaError, LemmaWarning, did_you_mean, unknown_name
 
 TYPES = ("single", "multiple", "numeric", "text")
+BANK_SUFFIXES = (".yaml", ".yml", ".json")
+QUIZ_DIRS_VARIABLE = "LEMMA_QUIZ_DIRS"
+_ADDED_DIRS: list = []          # folders given to add_question_bank, in the order given
+_ORIGIN: dict = {}              # section -> the extra file it came from (None: shipped); set by _bank()
 _SECTION_RE = re.compile(r"^(P?)(\d+)\.(\d+)$")
 
 
@@ -187,9 +197,8 @@ def parse_bank(data: Any, source: str, section: str | None = None) -> tuple:
     return sec, data["title"], questions
 
 
-@functools.lru_cache(maxsize=None)
-def _bank() -> dict:
-    """All sections: ``{section: (title, questions)}`` in course order."""
+def _shipped_bank() -> dict:
+    """The sections that ship with the package; any problem here is a bug, so it raises."""
     found = {}
     for entry in _bank_dir().iterdir():
         stem, _, ext = entry.name.rpartition(".")
@@ -199,7 +208,134 @@ def _bank() -> dict:
             if sec in found:
                 raise LemmaError(f"Section {sec} has more than one question file.")
             found[sec] = (title, questions)
+    return found
+
+
+def extra_bank_dirs() -> list:
+    """The folders of extra question banks: ``LEMMA_QUIZ_DIRS`` first, then :func:`add_question_bank`'s."""
+    dirs = [Path(d.strip()).expanduser().resolve() for d in os.environ.get(QUIZ_DIRS_VARIABLE, "").split(os.pathsep) if d.strip()]
+    dirs += [d for d in _ADDED_DIRS if d not in dirs]
+    return dirs
+
+
+def _bank_files(folder: Path) -> list:
+    """The bank files of one extra folder: any name ending .yaml, .yml or .json, hidden files excepted."""
+    return sorted((p for p in folder.iterdir()
+                   if p.suffix.lower() in BANK_SUFFIXES and not p.name.startswith(".") and p.is_file()),
+                  key=lambda p: p.name)
+
+
+def _warn_bank(message: str) -> None:
+    warnings.warn(message, LemmaWarning, stacklevel=2)
+
+
+def _read_extra_file(path: Path) -> tuple:
+    """``(section, title, questions)`` of one extra bank file; raises LemmaError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise LemmaError(f"{path} cannot be read: {getattr(err, 'strerror', None) or err}.") from None
+    return parse_bank(_load_yaml(text, str(path)), str(path))
+
+
+@functools.lru_cache(maxsize=None)
+def _bank() -> dict:
+    """All sections: ``{section: (title, questions)}`` in course order.
+
+    The shipped sections come first; then each extra folder's files in name
+    order. An extra file is validated on its own: a file that cannot be read,
+    is not valid YAML/JSON, does not follow the schema or repeats a section
+    that is already loaded is skipped with one :class:`LemmaWarning` naming the
+    file and the problem, and the rest of the bank works as before. The
+    section of an extra file is its ``section:`` field (the file name does not
+    matter).
+    """
+    found = _shipped_bank()
+    _ORIGIN.clear()
+    _ORIGIN.update({sec: None for sec in found})
+    for folder in extra_bank_dirs():
+        if not folder.is_dir():
+            _warn_bank(f"Extra question bank folder {folder} does not exist or is not a folder; "
+                       f"nothing was loaded from it (check {QUIZ_DIRS_VARIABLE} or lh.add_question_bank).")
+            continue
+        for path in _bank_files(folder):
+            try:
+                sec, title, questions = _read_extra_file(path)
+            except LemmaError as err:
+                _warn_bank(f"Extra question bank file skipped: {err}")
+                continue
+            if sec in found:
+                where = f"the shipped file {sec}.yaml" if _ORIGIN[sec] is None else str(_ORIGIN[sec])
+                _warn_bank(f"Extra question bank file skipped: {path} defines section {sec}, "
+                           f"which {where} already defines. Give the file another section.")
+                continue
+            found[sec] = (title, questions)
+            _ORIGIN[sec] = path
     return {s: found[s] for s in sorted(found, key=section_sort_key)}
+
+
+def add_question_bank(folder: str | Path) -> list:
+    """Add a folder of extra quiz questions to the bank, for this Python session.
+
+    Every file in ``folder`` whose name ends in ``.yaml``, ``.yml`` or
+    ``.json`` (hidden files excepted) is read as one section of questions in
+    the format of the shipped bank (see ``docs/QUIZZES.md``); the section is
+    the file's ``section:`` field, whatever the file is called. Each file is
+    checked on its own: a file with a problem is skipped with a warning that
+    names it, and every other question keeps working. To add folders for
+    every session (and for ``lemma-grade``), list them in the environment
+    variable ``LEMMA_QUIZ_DIRS`` instead.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A folder of question files.
+
+    Returns
+    -------
+    list of str
+        The sections loaded from ``folder``, in course order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "W3.yaml").write_text('''
+    ... section: "P6.1"
+    ... title: Week 3 extra questions
+    ... questions:
+    ...   - id: P6.1.q1
+    ...     type: numeric
+    ...     kind: computation
+    ...     prompt: What is 0.5 + 0.25?
+    ...     points: 1
+    ...     answer: {value: 0.75, tolerance: 0.001}
+    ...     explanation: 0.5 + 0.25 = 0.75.
+    ... ''', encoding="utf-8")
+    >>> add_question_bank(folder)
+    ['P6.1']
+    >>> _forget_added_banks()
+    """
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise LemmaError(f"{str(folder)!r} is not a folder: add_question_bank needs the folder that holds "
+                         "the question files (.yaml, .yml or .json).")
+    path = path.resolve()
+    if path not in _ADDED_DIRS:
+        _ADDED_DIRS.append(path)
+    _clear_caches()
+    return [sec for sec in _bank() if _ORIGIN.get(sec) is not None and _ORIGIN[sec].parent == path]
+
+
+def _clear_caches() -> None:
+    _bank.cache_clear()
+    _questions.cache_clear()
+
+
+def _forget_added_banks() -> None:
+    """Drop the folders given to add_question_bank (for tests)."""
+    _ADDED_DIRS.clear()
+    _clear_caches()
 
 
 @functools.lru_cache(maxsize=None)
@@ -252,18 +388,33 @@ def load_key(path: str | Path) -> dict:
     """Read an instructor's key file (YAML or JSON) into ``{question id: Key}``.
 
     The file maps question ids to answer specifications that replace the
-    shipped ones, for example::
+    shipped ones. Numeric keys take ``value`` with ``tolerance`` or ``min``
+    with ``max``; single- and multiple-choice keys take ``correct`` (one
+    option label, or a list of them); text keys take ``accept`` (the accepted
+    forms). Optional ``points``, ``explanation`` and ``distractors`` replace
+    the shipped ones; the shipped numeric distractors and explanation are
+    dropped when a numeric answer is replaced, because they were written for
+    the shipped numbers.
 
-        5.1.q1: {value: 0.105, tolerance: 0.001}
-        5.1.q2: {correct: c}
-        5.3.q4: {correct: [a, d], points: 2}
-        5.6.q4: {accept: [cross-classified, cross classification]}
+    Examples
+    --------
+    A key file with one question of each type (5.1.q1 is numeric, 5.1.q2
+    single choice, 5.3.q7 multiple choice, 5.6.q5 text):
 
-    Numeric keys take ``value`` with ``tolerance`` or ``min`` with ``max``.
-    Optional ``points``, ``explanation`` and ``distractors`` replace the
-    shipped ones; the shipped numeric distractors and explanation are dropped
-    when a numeric answer is replaced, because they were written for the
-    shipped numbers.
+    >>> example = '''
+    ... 5.1.q1: {value: 0.105, tolerance: 0.001}
+    ... 5.1.q2: {correct: c}
+    ... 5.3.q7: {correct: [c, d], points: 2}
+    ... 5.6.q5: {accept: [cross-classified, cross classification]}
+    ... '''
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "key.yaml"
+    >>> _ = path.write_text(example, encoding="utf-8")
+    >>> key = load_key(path)
+    >>> sorted(key)
+    ['5.1.q1', '5.1.q2', '5.3.q7', '5.6.q5']
+    >>> key["5.3.q7"].points, sorted(key["5.3.q7"].correct)
+    (2, ['c', 'd'])
     """
     path = Path(path)
     try:

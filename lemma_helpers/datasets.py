@@ -5,10 +5,13 @@ downloaded on first use from pinned addresses, verified by SHA-256 and cached
 (pooch). Setting the environment variable ``LEMMA_DATA_DIR`` to a folder that
 holds the files makes the loader read them from there instead, with no
 network. The Exam data ship inside the package, in ``lemma_helpers/data/``,
-beside their licence notice (``EXAM_NOTICE.md``, GPL >= 2).
+beside their licence notice (``EXAM_NOTICE.md``, GPL >= 2). An instructor can
+add a local CSV file with :func:`register_dataset`; it is then loaded, listed
+and described like the built-in datasets, for the rest of the Python session.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -18,9 +21,9 @@ from typing import Callable
 
 import pandas as pd
 
-from ._validation import LemmaError, unknown_name
+from ._validation import LemmaError, did_you_mean, unknown_name
 
-__all__ = ["list_datasets", "load_dataset", "codebook", "data_path"]
+__all__ = ["list_datasets", "load_dataset", "codebook", "data_path", "register_dataset"]
 
 ESS_COUNTRIES = {
     1: "Austria", 2: "Belgium", 3: "Switzerland", 4: "Czech Republic", 5: "Germany",
@@ -51,6 +54,7 @@ class _Dataset:
     sha256: str
     reader: Callable[[Path], pd.DataFrame]
     variables: dict
+    local_path: Path | None = None      # set for datasets added with register_dataset
 
 
 def _read_ess(path: Path) -> pd.DataFrame:
@@ -174,23 +178,172 @@ _REGISTRY = {
 }
 
 
+_LOCAL: dict = {}    # datasets added with register_dataset, in the order added
+
+
 def _get(name: str) -> _Dataset:
     if not isinstance(name, str):
         raise TypeError(f"Dataset names are strings, got {type(name).__name__}. Try lh.list_datasets().")
-    if name not in _REGISTRY:
-        raise unknown_name("dataset", name, _REGISTRY)
-    return _REGISTRY[name]
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if name in _LOCAL:
+        return _LOCAL[name]
+    raise unknown_name("dataset", name, [*_REGISTRY, *_LOCAL])
+
+
+def _read_codebook(codebook, name: str) -> dict:
+    """A codebook given as a dict, or as a CSV or YAML file, as ``{column: description}``."""
+    if codebook is None:
+        return {}
+    if isinstance(codebook, dict):
+        entries = codebook
+    elif isinstance(codebook, (str, os.PathLike)):
+        path = Path(codebook).expanduser()
+        if not path.is_file():
+            raise LemmaError(f"The codebook file {str(path)!r} of dataset {name!r} does not exist.")
+        suffix = path.suffix.lower()
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            try:
+                entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as err:
+                raise LemmaError(f"The codebook file {path} is not valid YAML: {err}") from None
+            if not isinstance(entries, dict):
+                raise LemmaError(f"The codebook file {path} must map each column name to its description "
+                                 "(lines like `score: exam score, 0-100`).")
+        elif suffix == ".csv":
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if {"variable", "description"} <= set(table.columns):
+                entries = dict(zip(table["variable"], table["description"]))
+            elif table.shape[1] == 2:
+                entries = dict(zip(table.iloc[:, 0], table.iloc[:, 1]))
+            else:
+                raise LemmaError(f"The codebook file {path} needs the columns `variable` and `description` "
+                                 f"(it has {', '.join(map(str, table.columns))}).")
+        else:
+            raise LemmaError(f"The codebook file {path} must be a .csv or .yaml file (or pass a dict).")
+    else:
+        raise TypeError("codebook must be a dict {column: description} or the path of a CSV or YAML file, "
+                        f"got {type(codebook).__name__}.")
+    return {str(k): "" if v is None else str(v) for k, v in entries.items()}
+
+
+def _read_local(d: _Dataset) -> pd.DataFrame:
+    """Read a registered local file and check it still has its group column."""
+    try:
+        df = d.reader(d.local_path)
+    except LemmaError:
+        raise
+    except Exception as exc:  # a CSV parser or a user reader can fail in many ways
+        raise LemmaError(f"Could not read the dataset {d.name!r} from {d.local_path} "
+                         f"({type(exc).__name__}: {exc}).") from None
+    if not isinstance(df, pd.DataFrame):
+        raise LemmaError(f"The reader of dataset {d.name!r} returned a {type(df).__name__}, not a DataFrame.")
+    if d.group not in df.columns:
+        raise LemmaError(f"The group column {d.group!r} is not in {d.local_path}."
+                         f"{did_you_mean(d.group, df.columns)} Columns available: "
+                         f"{', '.join(map(str, df.columns))}.")
+    if not isinstance(df[d.group].dtype, pd.CategoricalDtype):
+        df[d.group] = pd.Categorical(df[d.group], categories=sorted(df[d.group].dropna().unique()))
+    return df
+
+
+def register_dataset(name: str, path, *, group: str, description: str = "", codebook=None,
+                     reader: Callable[[Path], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Add a local data file to the course's datasets, for this Python session.
+
+    After this, :func:`load_dataset`, :func:`codebook` and
+    :func:`list_datasets` treat ``name`` like a built-in dataset. The file is
+    read again at each :func:`load_dataset`, so edits to it are picked up.
+    Registering the same name again replaces the earlier registration.
+
+    Parameters
+    ----------
+    name : str
+        The name to load it by; not one of the built-in names.
+    path : str or Path
+        A CSV file (or any file that ``reader`` can read).
+    group : str
+        The column of the level-2 units (schools, countries, ...). It becomes
+        a categorical with its values in sorted order, as in the built-in
+        datasets.
+    description : str, optional
+        One line about the data, shown by :func:`list_datasets`.
+    codebook : dict or str or Path, optional
+        What each column means: a dict ``{column: description}``, or a CSV
+        file with the columns ``variable`` and ``description``, or a YAML file
+        mapping each column to its description. Columns it leaves out are
+        listed by :func:`codebook` with an empty description.
+    reader : callable, optional
+        A function taking the path and returning a DataFrame; default
+        ``pandas.read_csv``.
+
+    Returns
+    -------
+    DataFrame
+        The dataset's row of :func:`list_datasets`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import lemma_helpers as lh
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "classes.csv"
+    >>> _ = csv.write_text("school,score\\nA,1\\nA,3\\nB,2\\n", encoding="utf-8")
+    >>> lh.register_dataset("classes", csv, group="school", codebook={"score": "test score"})[
+    ...     ["name", "level1_units", "groups"]]
+          name  level1_units  groups
+    0  classes             3       2
+    >>> lh.load_dataset("classes")["school"].cat.categories.tolist()
+    ['A', 'B']
+    >>> lh.codebook("classes").loc["score", "description"]
+    'test score'
+    >>> _forget_local_datasets()
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError("name must be a non-empty string, e.g. 'my_schools'.")
+    if name in _REGISTRY:
+        raise LemmaError(f"{name!r} is the name of a built-in dataset; register your file under another "
+                         f"name (built-in names: {', '.join(_REGISTRY)}).")
+    if not isinstance(group, str):
+        raise TypeError(f"group must be the name of a column (a string), got {type(group).__name__}.")
+    if reader is not None and not callable(reader):
+        raise TypeError("reader must be a function that takes a path and returns a DataFrame.")
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise LemmaError(f"The data file {str(file)!r} of dataset {name!r} does not exist "
+                         f"(looked in {file.resolve().parent}).")
+    file = file.resolve()
+    variables = _read_codebook(codebook, name)
+    d = _Dataset(name=name, description=str(description), level1_units=0, groups=0, group=group,
+                 source=str(file), licence="local file", filename=file.name, url=None, sha256="",
+                 reader=reader or pd.read_csv, variables=variables, local_path=file)
+    df = _read_local(d)
+    unknown = [v for v in variables if v not in df.columns]
+    if unknown:
+        raise LemmaError(f"The codebook of {name!r} describes columns that are not in {file.name}: "
+                         f"{', '.join(unknown)}. Columns available: {', '.join(map(str, df.columns))}.")
+    full = {str(c): variables.get(str(c), "") for c in df.columns}
+    d = dataclasses.replace(d, level1_units=int(len(df)), groups=int(df[group].nunique()), variables=full)
+    _LOCAL[name] = d
+    return list_datasets().query("name == @name").reset_index(drop=True)
+
+
+def _forget_local_datasets() -> None:
+    """Drop every registered local dataset (for tests)."""
+    _LOCAL.clear()
 
 
 def list_datasets() -> pd.DataFrame:
-    """List the course's datasets.
+    """List the course's datasets, then any added with :func:`register_dataset`.
 
     Returns
     -------
     DataFrame
         One row per dataset with columns ``name``, ``description``,
         ``level1_units``, ``groups``, ``group`` (the grouping column),
-        ``source`` and ``licence``.
+        ``source`` and ``licence`` (for a registered file: its path and
+        ``'local file'``).
 
     Examples
     --------
@@ -202,7 +355,8 @@ def list_datasets() -> pd.DataFrame:
     2          exam          4059      65
     """
     cols = ["name", "description", "level1_units", "groups", "group", "source", "licence"]
-    return pd.DataFrame([{c: getattr(d, c) for c in cols} for d in _REGISTRY.values()], columns=cols)
+    rows = [*_REGISTRY.values(), *_LOCAL.values()]
+    return pd.DataFrame([{c: getattr(d, c) for c in cols} for d in rows], columns=cols)
 
 
 def codebook(name: str) -> pd.DataFrame:
@@ -243,6 +397,11 @@ def data_path(name: str) -> Path:
     is fetched again.
     """
     d = _get(name)
+    if d.local_path is not None:
+        if not d.local_path.is_file():
+            raise LemmaError(f"The data file {d.local_path} of dataset {name!r} has gone since it was "
+                             "registered; put it back or register it again.")
+        return d.local_path
     if d.url is None:
         bundled = _PACKAGE_DATA / d.filename
         if bundled.exists():
@@ -306,8 +465,9 @@ def load_dataset(name: str) -> pd.DataFrame:
     Parameters
     ----------
     name : str
-        One of ``"ess_hedonism"``, ``"ssls"`` or ``"exam"`` (see
-        :func:`list_datasets`; :func:`codebook` describes the columns).
+        One of ``"ess_hedonism"``, ``"ssls"`` or ``"exam"``, or a name given
+        to :func:`register_dataset` (see :func:`list_datasets`;
+        :func:`codebook` describes the columns).
 
     Returns
     -------
@@ -323,5 +483,8 @@ def load_dataset(name: str) -> pd.DataFrame:
     (4059, 65)
     """
     path = data_path(name)
+    d = _get(name)
+    if d.local_path is not None:
+        return _read_local(d)
     return _load_cached(name, str(path)).copy()
 

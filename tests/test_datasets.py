@@ -165,3 +165,74 @@ def test_missing_bundled_file_says_what_to_do(tmp_path, monkeypatch):
     with pytest.raises(lh.LemmaError, match=r"exam data should ship with the course package.*"
                                             r"missing.*Reinstall.*pip install \."):
         datasets.data_path("exam")
+
+
+# ---- local datasets (lh.register_dataset) -------------------------------------------
+@pytest.fixture
+def local_csv(tmp_path):
+    path = tmp_path / "classes.csv"
+    path.write_text("pupil,school,score\n1,B,10\n2,A,12\n3,B,9\n4,C,15\n", encoding="utf-8")
+    yield path
+    datasets._forget_local_datasets()
+
+
+def test_registered_csv_loads_lists_and_has_a_codebook(local_csv):
+    row = lh.register_dataset("classes", local_csv, group="school", description="four pupils",
+                              codebook={"score": "test score, 0-20", "school": "the school; level 2"})
+    assert row.loc[0, ["name", "level1_units", "groups", "group", "licence"]].tolist() == \
+        ["classes", 4, 3, "school", "local file"]
+    table = lh.list_datasets()
+    assert list(table["name"]) == ["ess_hedonism", "ssls", "exam", "classes"]
+    assert table.set_index("name").loc["classes", "description"] == "four pupils"
+    df = lh.load_dataset("classes")
+    assert df.shape == (4, 3) and list(df["school"].cat.categories) == ["A", "B", "C"]
+    book = lh.codebook("classes")
+    assert list(book.index) == ["pupil", "school", "score"]
+    assert book.loc["score", "description"] == "test score, 0-20" and book.loc["pupil", "description"] == ""
+    # a fresh read each time: edits to the file are seen, and changing the copy changes nothing
+    df.loc[0, "score"] = 99
+    local_csv.write_text(local_csv.read_text() + "5,A,11\n", encoding="utf-8")
+    again = lh.load_dataset("classes")
+    assert len(again) == 5 and again["score"].iloc[0] == 10
+    assert datasets.data_path("classes") == local_csv.resolve()
+
+
+def test_registered_codebook_from_csv_or_yaml_and_a_reader(local_csv, tmp_path):
+    (tmp_path / "book.csv").write_text("variable,description\nscore,\"points, 0-20\"\n", encoding="utf-8")
+    lh.register_dataset("c1", local_csv, group="school", codebook=tmp_path / "book.csv")
+    assert lh.codebook("c1").loc["score", "description"] == "points, 0-20"
+    (tmp_path / "book.yaml").write_text("pupil: pupil number\nscore: points\n", encoding="utf-8")
+    lh.register_dataset("c2", local_csv, group="school", codebook=str(tmp_path / "book.yaml"))
+    assert lh.codebook("c2")["description"].tolist() == ["pupil number", "", "points"]
+    semi = tmp_path / "semi.txt"
+    semi.write_text("school;score\nX;1\nY;2\n", encoding="utf-8")
+    lh.register_dataset("c3", semi, group="school", reader=lambda p: pd.read_csv(p, sep=";"))
+    assert lh.load_dataset("c3")["score"].tolist() == [1, 2]
+
+
+def test_register_dataset_errors_are_clear(local_csv, tmp_path):
+    with pytest.raises(lh.LemmaError, match=r"data file '.*nothere\.csv' of dataset 'x' does not exist"):
+        lh.register_dataset("x", tmp_path / "nothere.csv", group="school")
+    with pytest.raises(lh.LemmaError, match=r"group column 'schol' is not in .*classes\.csv\. "
+                                            r"Did you mean 'school'\? Columns available: pupil, school, score"):
+        lh.register_dataset("x", local_csv, group="schol")
+    with pytest.raises(lh.LemmaError, match=r"'exam' is the name of a built-in dataset; register your file "
+                                            r"under another name"):
+        lh.register_dataset("exam", local_csv, group="school")
+    with pytest.raises(lh.LemmaError, match=r"codebook of 'x' describes columns that are not in classes\.csv: "
+                                            r"scroe"):
+        lh.register_dataset("x", local_csv, group="school", codebook={"scroe": "typo"})
+    with pytest.raises(lh.LemmaError, match=r"codebook file '.*book\.csv' of dataset 'x' does not exist"):
+        lh.register_dataset("x", local_csv, group="school", codebook=tmp_path / "book.csv")
+    (tmp_path / "book.txt").write_text("score: points\n", encoding="utf-8")
+    with pytest.raises(lh.LemmaError, match=r"must be a \.csv or \.yaml file"):
+        lh.register_dataset("x", local_csv, group="school", codebook=tmp_path / "book.txt")
+    with pytest.raises(TypeError, match="non-empty string"):
+        lh.register_dataset("", local_csv, group="school")
+    assert "x" not in set(lh.list_datasets()["name"])       # nothing half-registered
+    lh.register_dataset("x", local_csv, group="school")
+    local_csv.unlink()
+    with pytest.raises(lh.LemmaError, match=r"data file .*classes\.csv of dataset 'x' has gone since it was registered"):
+        lh.load_dataset("x")
+    with pytest.raises(lh.LemmaError, match=r"Unknown dataset 'y'.*Valid datasets: 'ess_hedonism', 'ssls', 'exam', 'x'"):
+        lh.load_dataset("y")

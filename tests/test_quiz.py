@@ -7,7 +7,9 @@ COURSE.md (ML fits on data/, agreeing with lme4); each question's
 import importlib
 import json
 import math
+import os
 import re
+import warnings
 from pathlib import Path
 
 import jsonschema
@@ -17,11 +19,13 @@ import pytest
 import yaml
 
 import lemma_helpers as lh
-from lemma_helpers import LemmaError
+from lemma_helpers import LemmaError, LemmaWarning
 
 Q = importlib.import_module("lemma_helpers.quiz")   # lh.quiz is the function
+B = importlib.import_module("lemma_helpers._bank")
 BANK = Path(Q.__file__).parent / "quizzes"
-SECTIONS = ["5.0", "5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "P5.1", "P5.2", "P5.3", "P5.4", "P5.5"]
+# the shipped sections, from the bank's own files (one file per section, named after it)
+SECTIONS = sorted((p.stem for p in BANK.glob("*.yaml")), key=Q.section_sort_key)
 ALL_IDS = [q for s in SECTIONS for q in lh.list_questions(s)["id"]]
 
 
@@ -66,10 +70,20 @@ def test_every_bank_file_follows_the_schema(section):
 def test_no_stray_bank_files():
     names = sorted(p.name for p in BANK.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
     assert names == sorted([f"{s}.yaml" for s in SECTIONS] + ["schema.json"])
+    assert all(B._SECTION_RE.match(s) for s in SECTIONS), SECTIONS
+
+
+def test_the_bank_has_every_shipped_section_in_course_order(monkeypatch):
+    monkeypatch.delenv(B.QUIZ_DIRS_VARIABLE, raising=False)
+    B._forget_added_banks()
+    assert Q.sections() == SECTIONS
+    concepts = [s for s in SECTIONS if not s.startswith("P")]
+    assert concepts and SECTIONS[:len(concepts)] == concepts      # concepts first, then practicals
 
 
 @pytest.mark.parametrize("section", SECTIONS)
 def test_each_section_has_five_or_more_questions_of_both_kinds(section):
+    # the course's own rule for the shipped sections; the schema allows smaller extra banks
     df = lh.list_questions(section)
     assert len(df) >= 5
     assert set(df["kind"]) == {"interpretation", "computation"}
@@ -337,3 +351,101 @@ def test_bad_instructor_keys_are_explained(tmp_path, text, match):
 def test_missing_key_file():
     with pytest.raises(LemmaError, match="Cannot read the key file"):
         Q.load_key("/nonexistent/key.yaml")
+
+
+# --- extra question banks (LEMMA_QUIZ_DIRS, lh.add_question_bank) ------------
+
+def _bank_file(section, n, title="Extra questions"):
+    """A valid bank file with n numeric questions whose answers are 1, 2, ..."""
+    qs = [{"id": f"{section}.q{i}", "type": "numeric", "kind": "computation", "points": 1,
+           "prompt": f"What is {i} times one?", "explanation": f"{i} x 1 = {i}.",
+           "answer": {"value": float(i), "tolerance": 0.01}} for i in range(1, n + 1)]
+    return yaml.safe_dump({"section": section, "title": title, "questions": qs}, sort_keys=False)
+
+
+@pytest.fixture
+def no_extra_banks(monkeypatch):
+    monkeypatch.delenv(B.QUIZ_DIRS_VARIABLE, raising=False)
+    B._forget_added_banks()
+    yield
+    B._forget_added_banks()
+
+
+def _lemma_warnings(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call()
+    return result, [str(w.message) for w in caught if issubclass(w.category, LemmaWarning)]
+
+
+def test_schema_allows_a_two_question_bank():
+    data = yaml.safe_load(_bank_file("P6.1", 2))
+    sec, _, questions = Q.parse_bank(data, "small.yaml")
+    assert (sec, len(questions)) == ("P6.1", 2)
+
+
+def test_extra_bank_any_name_and_a_broken_file_is_skipped_with_one_warning(tmp_path, no_extra_banks):
+    (tmp_path / "W3.yaml").write_text(_bank_file("P6.1", 2, "Week 3"), encoding="utf-8")
+    broken = yaml.safe_load(_bank_file("P6.2", 2))
+    del broken["questions"][1]["explanation"]
+    (tmp_path / "broken.yml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a bank", encoding="utf-8")
+    (tmp_path / ".hidden.yaml").write_text(": not yaml [", encoding="utf-8")
+    added, warned = _lemma_warnings(lambda: lh.add_question_bank(tmp_path))
+    assert added == ["P6.1"]
+    assert len(warned) == 1, warned
+    assert "broken.yml" in warned[0] and "'explanation' is a required property" in warned[0]
+    # the good file works like a shipped section, and the shipped questions still work
+    assert lh.check("P6.1.q2", 2).correct and not lh.check("P6.1.q1", 5).correct
+    assert "Quiz P6.1: Week 3 (2 questions)" in repr(lh.quiz("P6.1"))
+    assert list(lh.list_questions("P6.1")["id"]) == ["P6.1.q1", "P6.1.q2"]
+    assert Q.sections() == SECTIONS + ["P6.1"]
+    assert lh.check("5.1.q1", 0.0921).correct
+    # no second warning once the bank is loaded
+    _, again = _lemma_warnings(lambda: (lh.check("5.1.q1", 0.0921), lh.quiz("P6.1")))
+    assert again == []
+
+
+def test_extra_bank_from_the_environment_variable(tmp_path, monkeypatch, no_extra_banks):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "extra.json").write_text(json.dumps(yaml.safe_load(_bank_file("5.7", 3))), encoding="utf-8")
+    (tmp_path / "b" / "bad.yaml").write_text("section: [unclosed", encoding="utf-8")
+    monkeypatch.setenv(B.QUIZ_DIRS_VARIABLE, f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
+    B._clear_caches()
+    _, warned = _lemma_warnings(Q.sections)
+    assert len(warned) == 1 and "bad.yaml" in warned[0] and "not valid YAML or JSON" in warned[0]
+    assert "5.7" in Q.sections() and Q.sections().index("5.7") < Q.sections().index("P5.1")
+    assert lh.check("5.7.q3", 3).correct and lh.check("P5.1.q1", right_answer(Q.question("P5.1.q1"))).correct
+
+
+def test_a_section_defined_twice_is_reported_and_the_second_file_skipped(tmp_path, no_extra_banks):
+    (tmp_path / "a_first.yaml").write_text(_bank_file("P6.1", 2, "First"), encoding="utf-8")
+    (tmp_path / "b_second.yaml").write_text(_bank_file("P6.1", 3, "Second"), encoding="utf-8")
+    (tmp_path / "c_shipped.yaml").write_text(_bank_file("5.1", 2, "Not the real 5.1"), encoding="utf-8")
+    added, warned = _lemma_warnings(lambda: lh.add_question_bank(tmp_path))
+    assert added == ["P6.1"] and len(warned) == 2, warned
+    assert "b_second.yaml defines section P6.1" in warned[0] and "a_first.yaml" in warned[0]
+    assert "c_shipped.yaml defines section 5.1" in warned[1] and "shipped file 5.1.yaml" in warned[1]
+    assert lh.quiz("P6.1").title == "First" and len(lh.list_questions("P6.1")) == 2
+    assert lh.quiz("5.1").title == "Comparing groups"
+
+
+def test_only_broken_extra_files_leave_the_shipped_bank_working(tmp_path, no_extra_banks):
+    (tmp_path / "one.yaml").write_text(_bank_file("P6.1", 1).replace("q1", "q2"), encoding="utf-8")
+    (tmp_path / "two.yaml").write_bytes(b"\xff\xfe not utf-8")
+    added, warned = _lemma_warnings(lambda: lh.add_question_bank(tmp_path))
+    assert added == [] and len(warned) == 2
+    assert "one.yaml" in warned[0] and "numbered q1, q2" in warned[0]
+    assert "two.yaml" in warned[1] and "cannot be read" in warned[1]
+    assert Q.sections() == SECTIONS and lh.check("5.1.q1", 0.0921).correct
+
+
+def test_add_question_bank_needs_a_folder(tmp_path, monkeypatch, no_extra_banks):
+    with pytest.raises(LemmaError, match=r"is not a folder: add_question_bank needs the folder"):
+        lh.add_question_bank(tmp_path / "missing")
+    monkeypatch.setenv(B.QUIZ_DIRS_VARIABLE, str(tmp_path / "missing"))
+    B._clear_caches()
+    _, warned = _lemma_warnings(Q.sections)
+    assert len(warned) == 1 and "does not exist or is not a folder" in warned[0]
+    assert Q.sections() == SECTIONS
