@@ -13,7 +13,8 @@ model_exercise("P5.4.m_int", fixed=["cohort90", "female", "sclass", "schtype", "
 
 
 @value_exercise("P5.4.share1", "share1", tol=1e-9, needs=("data",),
-                hint="one value per row (use .transform), the proportion over all the students of the school")
+                hint="one value per row: (df['sclass'] == 'managerial') grouped by df['schoolid'] (observed=True), "
+                     "then .transform('mean'), the proportion over all the students of the school")
 def _share1(data):
     managerial = data["sclass"].eq("managerial").astype(float)
     return managerial.groupby(data["schoolid"], observed=True).transform("mean").to_numpy(dtype=float)
