@@ -6,7 +6,7 @@ quiz answers. Everything a learner needs is listed in ``__all__``.
 from ._validation import LemmaError, LemmaWarning
 from .datasets import codebook, list_datasets, load_dataset, register_dataset
 from .models import MultilevelResult, fit
-from .quiz import check, list_questions, quiz
+from .quiz import check, list_questions, quiz, start_assignment
 from ._bank import add_question_bank
 from .plotting import (
     plot_caterpillar, plot_group_lines, plot_group_means, plot_residual_pairs, plot_residual_qq,
@@ -26,7 +26,7 @@ __all__ = [
     "LemmaError", "LemmaWarning",
     "list_datasets", "load_dataset", "codebook", "register_dataset",
     "fit", "MultilevelResult",
-    "quiz", "check", "list_questions", "add_question_bank",
+    "quiz", "check", "list_questions", "start_assignment", "add_question_bank",
     "set_theme", "plot_group_means", "plot_single_level_residuals", "plot_two_level_decomposition",
     "plot_caterpillar", "plot_group_lines", "plot_variance_function", "plot_residual_pairs",
     "plot_residual_qq", "plot_se_comparison",

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import _bank as B
 from . import _scoring as S
+from ._assignment import partial_points
 from ._validation import LemmaError
 from .quiz import describe_key
 
@@ -88,9 +89,12 @@ class Mark:
     feedback: str
 
 
-def score_submission(sub: Submission, key: dict, overridden: set) -> dict:
-    """``{question id: Mark}`` for the last answer to each known question; never raises."""
-    marks = {}
+def score_submission(sub: Submission, key: dict, overridden: set, assignment=None) -> dict:
+    """``{question id: Mark}`` for the last answer to each known question; never raises.
+
+    With an assignment, only its questions are scored; answers to others are listed in the notes.
+    """
+    marks, outside = {}, []
     for qid, answers in sorted(sub.answers.items()):
         try:
             q = B.question(qid)
@@ -98,6 +102,9 @@ def score_submission(sub: Submission, key: dict, overridden: set) -> dict:
             note = f"ignored an answer to unknown question {clean_text(qid, 40)!r}"
             if note not in sub.notes:
                 sub.notes.append(note)
+            continue
+        if assignment is not None and q.id not in assignment.keys:
+            outside.append(q.id)
             continue
         answer = answers[-1]
         try:
@@ -108,10 +115,19 @@ def score_submission(sub: Submission, key: dict, overridden: set) -> dict:
                 out = S.score(q, answer, key[q.id])
         except Exception as err:   # noqa: BLE001 - one answer never stops the run
             out = S.Outcome(False, False, 0, f"This answer could not be scored ({type(err).__name__}).")
-        feedback = out.feedback
+        feedback, points = out.feedback, float(out.points)
         if q.id in overridden and q.type in ("single", "multiple") and out.valid:
             feedback = "Correct." if out.correct else "Not correct."   # bank feedback was written for the shipped key
-        marks[q.id] = Mark(answer, len(answers), out.correct, float(out.points), feedback)
+        if (assignment is not None and assignment.partial_credit and q.type == "multiple" and out.valid
+                and not out.correct):
+            points = partial_points(S._as_labels(q, answer), key[q.id].correct, q.labels, key[q.id].points)
+            feedback += f"\nPartial credit: {_fmt(points)} of {_fmt(key[q.id].points)}."
+        marks[q.id] = Mark(answer, len(answers), out.correct, points, feedback)
+    if outside:
+        note = ("answers to questions that are not part of this assignment were not marked: "
+                + ", ".join(sorted(outside, key=question_order)))
+        if note not in sub.notes:
+            sub.notes.append(note)
     return marks
 
 
@@ -142,12 +158,15 @@ def _answer_text(answer: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def feedback_text(sub: Submission, marks: dict, columns: list, key: dict, reveal: bool) -> str:
+def feedback_text(sub: Submission, marks: dict, columns: list, key: dict, reveal: bool, assignment=None) -> str:
     """The Markdown feedback file for one student."""
     total = sum(m.points for m in marks.values())
     possible = sum(key[c].points for c in columns)
-    lines = [f"# Feedback for {clean_text(sub.student, 80)}", "", f"Submission: `{clean_text(sub.file, 120)}`",
-             f"Score: {_fmt(total)} of {_fmt(possible)} points", ""]
+    lines = [f"# Feedback for {clean_text(sub.student, 80)}", ""]
+    if assignment is not None:
+        lines += [f"Assignment: {clean_text(assignment.title, 120)} (`{assignment.id}`)"
+                  + (f", due {assignment.due}" if assignment.due else "")]
+    lines += [f"Submission: `{clean_text(sub.file, 120)}`", f"Score: {_fmt(total)} of {_fmt(possible)} points", ""]
     if sub.problems or sub.notes:
         lines += ["## What happened when your notebook was run", ""]
         lines += [f"- {clean_text(p)}" for p in sub.problems + sub.notes]
@@ -175,11 +194,15 @@ def _n(count: int, noun: str) -> str:
 
 
 def summary(subs, marks, columns, key, *, overrides, key_file, out, directory, seconds, skipped, sandbox,
-            notes=()) -> str:
+            notes=(), assignment=None) -> str:
     """The text printed at the end and saved as ``grading_summary.txt``."""
     possible = sum(key[c].points for c in columns)
     totals = [sum(m.points for m in marks[s.student].values()) for s in subs]
     src = "the shipped self-test key"
+    if assignment is not None:
+        changed = sum(1 for q in assignment.questions if assignment.keys[q] is not B.question(q).key)
+        src = (f"assignment {assignment.id} ({len(assignment.questions)} questions, {assignment.mode}; "
+               f"{changed} answer(s) or points set by the assignment)")
     if overrides:
         src += f", with {len(overrides)} question(s) replaced from {Path(key_file).name}"
     lines = [f"lemma-grade: graded {len(subs)} submission(s) from {directory} in {seconds:.0f} s",

@@ -124,7 +124,8 @@ def inside_env(python: str) -> dict:
         "JUPYTER_RUNTIME_DIR": f"{INSIDE_SCRATCH}/runtime", "JUPYTER_DATA_DIR": f"{INSIDE_SCRATCH}/jupyter",
         "JUPYTER_CONFIG_DIR": f"{INSIDE_SCRATCH}/jupyter-config", "JUPYTER_PLATFORM_DIRS": "1",
         "XDG_CACHE_HOME": f"{INSIDE_SCRATCH}/cache", "LEMMA_CACHE_DIR": f"{INSIDE_SCRATCH}/cache",
-        "LEMMA_DATA_DIR": INSIDE_DATA, "LEMMA_GRADING": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "LEMMA_DATA_DIR": INSIDE_DATA, "LEMMA_GRADING": "1", "LEMMA_CHECK_MODE": "record",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     }
 
 
@@ -187,7 +188,7 @@ def plain_plan(work: Path, python: str | None = None) -> Plan:
                MPLCONFIGDIR=str(scratch / "mpl"), IPYTHONDIR=str(scratch / "ipython"),
                JUPYTER_RUNTIME_DIR=str(scratch / "runtime"), JUPYTER_DATA_DIR=str(scratch / "jupyter"),
                JUPYTER_CONFIG_DIR=str(scratch / "jupyter-config"), JUPYTER_PLATFORM_DIRS="1",
-               LEMMA_GRADING="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+               LEMMA_GRADING="1", LEMMA_CHECK_MODE="record", PYDEVD_DISABLE_FILE_VALIDATION="1")
     for k in ("LEMMA_DATA_DIR", "LEMMA_CACHE_DIR", "XDG_CACHE_HOME"):
         if k in os.environ:
             env[k] = os.environ[k]

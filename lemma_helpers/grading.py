@@ -42,6 +42,7 @@ import nbformat
 
 from . import _bank as B
 from . import _sandbox
+from ._assignment import Assignment, load_assignment, template, with_key_file
 from ._grade_runner import kernel_argv  # noqa: F401 - part of this module's interface
 from ._gradebook import (
     Journal, Submission, clean_text, feedback_text, question_order, score_submission, summary, write_gradebook,
@@ -237,8 +238,9 @@ def _safe_name(student: str) -> str:
 
 
 def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None = None,
-          limits: Limits | None = None, jobs: int = 1, reveal: bool = False, keep_executed: bool = True,
-          quiet: bool = False, sandbox: str = "auto", resume: bool = False, stream=None) -> list:
+          assignment: str | Path | Assignment | None = None, limits: Limits | None = None, jobs: int = 1,
+          reveal: bool = False, keep_executed: bool = True, quiet: bool = False, sandbox: str = "auto",
+          resume: bool = False, stream=None) -> list:
     """Grade every ``*.ipynb`` in ``directory``; write the gradebook to ``out``.
 
     ``sandbox`` is ``"auto"`` (use bubblewrap; refuse with a message saying
@@ -252,7 +254,15 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     limits = limits or Limits()
     directory, out = Path(directory), Path(out)
     overrides = B.load_key(key_file) if key_file else {}
-    key = {**B.shipped_key(), **overrides}
+    if assignment is not None and not isinstance(assignment, Assignment):
+        assignment = load_assignment(assignment)
+    if assignment is not None:
+        assignment = with_key_file(assignment, overrides)
+        key = {**B.shipped_key(), **assignment.keys}
+        overridden = set(overrides) | {q for q in assignment.questions if assignment.keys[q] is not B.question(q).key}
+    else:
+        key = {**B.shipped_key(), **overrides}
+        overridden = set(overrides)
     paths, skipped = find(directory)
     if not paths:
         raise LemmaError(f"No submitted notebooks (*.ipynb) in {directory}"
@@ -279,28 +289,30 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     try:
         run = _Run(sandbox != "none", data, jobs, scratch)
         with tqdm(total=len(submissions), desc="grading", unit="notebook", file=sys.stderr, disable=quiet) as bar:
-            results = _run_async(_grade_all(submissions, done, run, limits, jobs, journal, key, overrides,
-                                            out.parent, columns_so_far, reveal, keep_executed, bar))
+            results = _run_async(_grade_all(submissions, done, run, limits, jobs, journal, key, overridden,
+                                            out.parent, columns_so_far, reveal, keep_executed, bar, assignment))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     subs = [results[stem] for stem, *_ in submissions]
-    marks = {s.student: score_submission(s, key, set(overrides)) for s in subs}
-    columns = sorted({qid for m in marks.values() for qid in m}, key=question_order)
+    marks = {s.student: score_submission(s, key, overridden, assignment) for s in subs}
+    columns = (list(assignment.questions) if assignment is not None else
+               sorted({qid for m in marks.values() for qid in m}, key=question_order))
     write_gradebook(out, subs, marks, columns)
     for s in subs:
-        _write_outputs(s, out.parent, feedback_text(s, marks[s.student], columns, key, reveal), False)
+        _write_outputs(s, out.parent, feedback_text(s, marks[s.student], columns, key, reveal, assignment), False)
     resumed = sum(1 for s in subs if s.student in done and done[s.student].sha256 == s.sha256)
     notes = list(data_problems) + ([f"{resumed} submission(s) taken from the journal of an earlier run (--resume)"]
                                    if resumed else [])
     text = summary(subs, marks, columns, key, overrides=overrides, key_file=key_file, out=out, directory=directory,
-                   seconds=time.monotonic() - started, skipped=skipped, sandbox=mode, notes=notes)
+                   seconds=time.monotonic() - started, skipped=skipped, sandbox=mode, notes=notes,
+                   assignment=assignment)
     (out.parent / "grading_summary.txt").write_text(text, encoding="utf-8")
     print(text, end="", file=stream)
     return subs
 
 
-async def _grade_all(submissions, done, run, limits, jobs, journal, key, overrides, out_dir, columns_so_far,
-                     reveal, keep_executed, bar) -> dict:
+async def _grade_all(submissions, done, run, limits, jobs, journal, key, overridden, out_dir, columns_so_far,
+                     reveal, keep_executed, bar, assignment=None) -> dict:
     slots = asyncio.Queue()
     for i in range(max(1, jobs)):
         slots.put_nowait(i)
@@ -326,10 +338,10 @@ async def _grade_all(submissions, done, run, limits, jobs, journal, key, overrid
         finally:
             slots.put_nowait(slot)
         try:
-            marks = score_submission(sub, key, set(overrides))
+            marks = score_submission(sub, key, overridden, assignment)
             columns_so_far.update(marks)
-            cols = sorted(columns_so_far, key=question_order)
-            _write_outputs(sub, out_dir, feedback_text(sub, marks, cols, key, reveal), keep_executed)
+            cols = list(assignment.questions) if assignment is not None else sorted(columns_so_far, key=question_order)
+            _write_outputs(sub, out_dir, feedback_text(sub, marks, cols, key, reveal, assignment), keep_executed)
         except Exception as err:   # noqa: BLE001
             sub.notes.append(f"feedback not written during the run: {clean_text(err, 120)}")
         journal.append(sub)
@@ -346,8 +358,36 @@ _RISK = ("lemma-grade --no-sandbox: submitted notebooks will run as ordinary pro
          "network and leave programs running. Use it only for submissions you trust.")
 
 
+def _template_main(argv: list) -> int:
+    p = argparse.ArgumentParser(
+        prog="lemma-grade template",
+        description="Write a starting assignment file with every question of the given sections and its "
+                    "shipped answer, to edit before grading with --assignment.")
+    p.add_argument("--sections", nargs="+", required=True, metavar="SECTION", help="e.g. 5.1 P5.1")
+    p.add_argument("--assignment", default="my-assignment", metavar="ID", help="the assignment's id")
+    p.add_argument("--mode", choices=["summative", "formative"], default="summative")
+    p.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+    a = p.parse_args(argv)
+    try:
+        text = template(a.sections, assignment=a.assignment, mode=a.mode)
+    except LemmaError as err:
+        print(f"lemma-grade template: {err}", file=sys.stderr)
+        return 2
+    if a.out:
+        if Path(a.out).exists():
+            print(f"lemma-grade template: {a.out} exists; choose another name (nothing was written).", file=sys.stderr)
+            return 2
+        Path(a.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``lemma-grade`` command."""
+    """Entry point of the ``lemma-grade`` command (``lemma-grade DIR ...`` or ``lemma-grade template ...``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["template"]:
+        return _template_main(argv[1:])
     p = argparse.ArgumentParser(
         prog="lemma-grade",
         description="Run every submitted notebook in DIR in a sandbox of its own with limits, read back the "
@@ -356,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("directory", metavar="DIR", help="folder of submitted *.ipynb files (student id = file name)")
     p.add_argument("--out", required=True, metavar="CSV", help="gradebook to write; feedback/ and executed/ go next to it")
     p.add_argument("--key", metavar="KEY", help="instructor key file (YAML or JSON: question id -> answer)")
+    p.add_argument("--assignment", metavar="YAML",
+                   help="grade exactly the questions of this assignment file, with its points and answers "
+                        "(write one with: lemma-grade template --sections 5.1)")
     p.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="time limit per notebook (default 600)")
     p.add_argument("--cell-timeout", type=float, metavar="SECONDS",
                    help="time limit per cell before it is interrupted (default: the smaller of 120 and --timeout)")
@@ -389,7 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if a.key:
             B.load_key(a.key)          # fail before running anything
-        grade(directory, a.out, key_file=a.key, limits=limits, jobs=a.jobs, reveal=a.reveal_answers,
+        assignment = load_assignment(a.assignment) if a.assignment else None
+        grade(directory, a.out, key_file=a.key, assignment=assignment, limits=limits, jobs=a.jobs,
+              reveal=a.reveal_answers,
               keep_executed=not a.no_executed, quiet=a.quiet, sandbox="none" if a.no_sandbox else "auto",
               resume=a.resume)
     except LemmaError as err:

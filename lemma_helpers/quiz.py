@@ -29,6 +29,7 @@ notebook from the top gives the same output every time.
 from __future__ import annotations
 
 import html
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,11 +40,15 @@ from ._bank import (  # noqa: F401 - the bank's names are part of this module's 
     TYPES, Key, Option, Question, _bank, _canonical_section, _load_yaml, _normalise_text, _schema_check,
     load_key, parse_bank, question, schema, section_sort_key, sections, shipped_key,
 )
+from ._validation import LemmaError, unknown_name
 from ._scoring import (  # noqa: F401
     ANSWER_MIME, Outcome, _BadAnswer, _example, _example_value, answer_record, jsonable, score,
 )
 
-__all__ = ["quiz", "check", "list_questions", "CheckResult", "Quiz", "ANSWER_MIME"]
+__all__ = ["quiz", "check", "list_questions", "start_assignment", "CheckResult", "Recorded", "Quiz",
+           "ANSWER_MIME"]
+
+ASSIGNMENT_MIME = "application/vnd.lemma.assignment+json"
 
 HINT_FROM_TRY = 2      # wrong tries before the hint is shown
 WORKED_FROM_TRY = 3    # wrong tries before the worked explanation is shown
@@ -194,6 +199,9 @@ def list_questions(section: str | None = None, *, with_key: bool = False) -> pd.
     >>> df.loc[0, "id"], df.columns[:4].tolist()
     ('5.1.q1', ['id', 'section', 'number', 'type'])
     """
+    if with_key and recording_only():
+        raise LemmaError("The answers are not shown during a summative assignment: you get feedback after "
+                         "it has been graded.")
     chosen = [_canonical_section(section)] if section is not None else sections()
     rows = []
     for s in chosen:
@@ -216,14 +224,17 @@ def describe_key(q: Question, key: Key) -> str:
     return " | ".join(key.accept)
 
 
-def _emit(bundle: dict) -> None:
+def _emit(bundle: dict) -> bool:
+    """Display a MIME bundle in IPython (a notebook); False in plain Python, where there is nothing to record into."""
     try:
         from IPython import get_ipython
         from IPython.display import display
-    except ImportError:       # plain Python: nothing to record into
-        return
-    if get_ipython() is not None:
-        display(bundle, raw=True)
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    display(bundle, raw=True)
+    return True
 
 
 @dataclass(frozen=True)
@@ -273,7 +284,69 @@ class CheckResult:
                               "tries": self.tries, "feedback": self.feedback}])
 
 
-def check(question_id: str, answer: Any) -> CheckResult:
+_ASSIGNMENT: dict = {}     # set by start_assignment: {"name": ..., "mode": ...}
+
+
+def recording_only() -> bool:
+    """True when ``lh.check`` only records answers: in a summative assignment, and whenever
+    ``lemma-grade`` runs a notebook (so that the executed copies never show a verdict of their own)."""
+    return _ASSIGNMENT.get("mode") == "summative" or os.environ.get("LEMMA_CHECK_MODE") == "record"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :func:`check` returns when it only records the answer (summative work, or during grading)."""
+
+    question: str
+    answer: Any
+    assignment: str = ""
+
+    def __repr__(self) -> str:
+        return (f"{self.question}: answer recorded. It is marked when the "
+                f"{'assignment ' + self.assignment if self.assignment else 'work'} is graded; "
+                "the last answer you give counts.")
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        return (f"<div style='border-left:4px solid #6e7781;padding:2px 10px'><p><strong>{html.escape(self.question)}"
+                f"</strong>: {html.escape(repr(self).split(': ', 1)[1])}</p></div>")
+
+
+def start_assignment(name: str, *, mode: str = "summative") -> None:
+    """Start a graded assignment in this notebook: from now on :func:`check` records answers without saying
+    whether they are right (``mode="summative"``), and the worked answers stay hidden.
+
+    Parameters
+    ----------
+    name : str
+        The assignment's id, as your instructor gave it (e.g. ``'quiz-5.1'``).
+    mode : {'summative', 'formative'}
+        ``'formative'`` keeps the usual feedback (a practice run of the assignment).
+
+    Examples
+    --------
+    >>> start_assignment("quiz-5.1")
+    Assignment quiz-5.1: your answers are recorded, and you get feedback once it has been graded.
+    >>> check("5.1.q1", 0.092)
+    5.1.q1: answer recorded. It is marked when the assignment quiz-5.1 is graded; the last answer you give counts.
+    >>> start_assignment("quiz-5.1", mode="formative")
+    Assignment quiz-5.1 (practice): lh.check gives feedback as usual.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"The assignment name is a string such as 'quiz-5.1', got {name!r}.")
+    if mode not in ("summative", "formative"):
+        raise unknown_name("mode", mode, ["summative", "formative"])
+    _ASSIGNMENT.clear()
+    _ASSIGNMENT.update(name=name.strip(), mode=mode)
+    message = (f"Assignment {name.strip()}: your answers are recorded, and you get feedback once it has been "
+               "graded." if mode == "summative" else
+               f"Assignment {name.strip()} (practice): lh.check gives feedback as usual.")
+    if not _emit({"text/plain": message, ASSIGNMENT_MIME: {"assignment": name.strip(), "mode": mode}}):
+        print(message)
+
+
+def check(question_id: str, answer: Any) -> "CheckResult | Recorded":
     """Check an answer to a quiz question and record it for grading.
 
     Parameters
@@ -316,6 +389,8 @@ def check(question_id: str, answer: Any) -> CheckResult:
                            f"No answer yet: replace `{'...' if answer is Ellipsis else 'None'}` with your answer. "
                            + _how_to_answer(q) + ".", valid=False, tries=_TRIES.get(q.id, 0))
     _emit(answer_record(q.id, answer))
+    if recording_only():
+        return Recorded(q.id, jsonable(answer), _ASSIGNMENT.get("name", ""))
     out = score(q, answer)
     if not out.valid:
         return CheckResult(q.id, jsonable(answer), False, 0.0, float(q.key.points), out.feedback, False,
