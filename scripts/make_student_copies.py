@@ -51,7 +51,6 @@ Usage: ``python scripts/make_student_copies.py [--out DIR] [--no-model-answers] 
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import posixpath
 import re
 import sys
@@ -61,7 +60,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-PRACTICALS = "[0-9][0-9]_p5_*.ipynb"
+# a practical: a number, an optional letter for an inserted notebook, then _p<number>_ (08_p5_1_..., 10a_p5_3b_...)
+PRACTICAL = re.compile(r"^[0-9]+[a-z]*_p[0-9]+_[^/]*\.ipynb$")
 BLANK = re.compile(r"\s*#\s*blank\s*$")
 ASSIGN = re.compile(r"^(?P<indent>\s*)(?P<lhs>[^=#()\[\]'\"]+?(?:\[[^\]]*\])?)\s*(?P<op>[-+*/]?=)(?!=)")
 ANSWER_PLACEHOLDER = "*Write your answer here.*"
@@ -130,12 +130,14 @@ def student_link(target: str) -> str:
     ('../00_start.ipynb', '09_p5_2_random_intercepts.ipynb#quiz')
     >>> student_link("https://www.bristol.ac.uk/cmm/"), student_link("#quiz")
     ('https://www.bristol.ac.uk/cmm/', '#quiz')
+    >>> student_link("10a_p5_3b_extra.ipynb"), student_link("07a_extra.ipynb")
+    ('10a_p5_3b_extra.ipynb', '../07a_extra.ipynb')
     """
     if not target or target.startswith(("#", "/")) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target):
         return target
     path, sep, anchor = target.partition("#")
     resolved = posixpath.normpath(path)
-    if "/" not in resolved and fnmatch.fnmatch(resolved, PRACTICALS):
+    if "/" not in resolved and PRACTICAL.match(resolved):
         new = resolved                     # the student copy of that practical, in the same folder
     else:
         new = posixpath.relpath(resolved, STUDENT_DIR)
@@ -226,7 +228,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-model-answers", action="store_true",
                     help="leave out the collapsed model answers to the written questions (for graded use)")
     args = ap.parse_args(argv)
-    paths = args.notebooks or sorted(NOTEBOOKS.glob(PRACTICALS))
+    paths = args.notebooks or sorted(p for p in NOTEBOOKS.glob("*.ipynb") if PRACTICAL.match(p.name))
     args.out.mkdir(parents=True, exist_ok=True)
     for path in paths:
         nb = nbformat.read(path, as_version=4)

@@ -4,11 +4,18 @@ The first markdown cell of each notebook holds a line between the markers
 ``<!-- nav:start -->`` and ``<!-- nav:end -->``; this script fills it from the
 ordered list of notebooks, so the links never go stale. Outputs are untouched.
 
-    python scripts/nav.py          # rewrite the links
-    python scripts/nav.py --check  # exit 1 if any notebook's links are stale
+The course notebooks are the files whose names start with a number, an
+optional lower-case letter and ``_`` (``07_summary.ipynb``,
+``07a_extra.ipynb``), in natural order: by the number, then the letter, so
+an inserted ``07a_...`` comes after ``07_...`` and before ``08_...``.
+
+    python scripts/nav.py                  # rewrite the links in notebooks/
+    python scripts/nav.py --check          # exit 1 if any notebook's links are stale
+    python scripts/nav.py --check FOLDER   # the same for the notebooks of another folder
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -17,6 +24,25 @@ import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 MARKERS = re.compile(r"<!-- nav:start -->.*?<!-- nav:end -->", re.S)
+COURSE_NOTEBOOK = re.compile(r"^(?P<number>[0-9]+)(?P<letter>[a-z]*)_.*\.ipynb$")
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key of a course notebook's file name: ``07_x`` < ``07a_x`` < ``07b_x`` < ``08_x`` < ``10_x``.
+
+    >>> sorted(["08_a.ipynb", "07a_extra.ipynb", "10_b.ipynb", "07_summary.ipynb", "9_c.ipynb"], key=natural_key)
+    ['07_summary.ipynb', '07a_extra.ipynb', '08_a.ipynb', '9_c.ipynb', '10_b.ipynb']
+    """
+    m = COURSE_NOTEBOOK.match(name)
+    if not m:
+        return (float("inf"), "", name)
+    return (int(m["number"]), m["letter"], name)
+
+
+def course_notebooks(folder: Path = NOTEBOOKS) -> list:
+    """The course notebooks of ``folder`` (not its sub-folders), in course order."""
+    return sorted((p for p in Path(folder).glob("*.ipynb") if COURSE_NOTEBOOK.match(p.name)),
+                  key=lambda p: natural_key(p.name))
 
 
 def title(nb) -> str:
@@ -34,8 +60,8 @@ def nav_line(prev_nb, prev_path, next_nb, next_path) -> str:
     return "<!-- nav:start -->\n" + " | ".join(p for p in parts if p) + "\n<!-- nav:end -->"
 
 
-def main(check: bool = False) -> int:
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+def main(check: bool = False, folder: Path = NOTEBOOKS) -> int:
+    paths = course_notebooks(folder)
     nbs = [nbformat.read(p, as_version=4) for p in paths]
     stale = []
     for i, (path, nb) in enumerate(zip(paths, nbs)):
@@ -59,4 +85,9 @@ def main(check: bool = False) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(check="--check" in sys.argv))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folder", nargs="?", type=Path, default=NOTEBOOKS,
+                    help="the folder of the course notebooks (default: notebooks/)")
+    ap.add_argument("--check", action="store_true", help="exit 1 if any notebook's links are stale")
+    args = ap.parse_args()
+    sys.exit(main(check=args.check, folder=args.folder))
