@@ -2,6 +2,7 @@
 #   make lab   - set up .venv and open the course in JupyterLab
 #   make test  - set up .venv and run the whole test suite (unit, doctests, notebooks)
 #   make test-numerics - nbval under other BLAS threads/kernels and without numpy's SIMD (CI)
+#   make site  - (optional) build the course website into site/_build/html, offline (site/build.py)
 #   make notebooks / make students / make bench - maintainers' targets
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: lab test test-numerics venv students notebooks bench clean
+.PHONY: lab test test-numerics venv site students notebooks bench clean
 
 venv: $(STAMP)
 
@@ -19,6 +20,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lemma-course)" > /dev/null
 	touch $(STAMP)
+
+# the website's tools (the `site` extra of pyproject.toml) go into the same .venv
+SITE_STAMP := $(VENV)/.installed-site
+SITE_OUT ?= site/_build/html
+$(SITE_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev,site]"
+	touch $(SITE_STAMP)
+
+# the course as a static website: committed outputs, nothing re-executed, MathJax from npm's package
+site: $(SITE_STAMP)
+	$(BIN)/python site/build.py --out $(SITE_OUT)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_start.ipynb $(LAB_ARGS)

@@ -1,0 +1,80 @@
+"""Sphinx configuration of the course website (built by ``make site``, see ``site/build.py``).
+
+The launch buttons on every notebook page are built from one setting, the
+repository's public address (``REPOSITORY_URL`` below, or the environment
+variable ``LEMMA_REPOSITORY_URL``): Binder builds the repository from its
+``environment.yml``, and a JupyterHub pulls it into each learner's home folder
+with nbgitpuller. The JupyterHub button appears when ``LEMMA_JUPYTERHUB_URL``
+names the class's hub (for example ``https://hub.example.ac.uk``).
+"""
+import os
+import sys
+from pathlib import Path
+
+SITE = Path(__file__).resolve().parent
+sys.path.insert(0, str(SITE.parent))          # lemma_helpers, for the API reference
+
+# --- the one setting: where the repository is published ---------------------------------------
+REPOSITORY_URL = os.environ.get("LEMMA_REPOSITORY_URL", "https://github.com/lemma-course/lemma-course")
+REPOSITORY_BRANCH = os.environ.get("LEMMA_REPOSITORY_BRANCH", "main")
+BINDERHUB_URL = os.environ.get("LEMMA_BINDERHUB_URL", "https://mybinder.org")
+JUPYTERHUB_URL = os.environ.get("LEMMA_JUPYTERHUB_URL", "")
+
+project = "lemma-course"
+author = "lemma-course contributors"
+copyright = "lemma-course contributors; code and text MIT, data under their own licences"
+html_title = "Multilevel modelling in Python"
+
+extensions = ["myst_nb", "sphinx.ext.autodoc", "numpydoc"]
+
+# the pages show the committed outputs: nothing is executed
+nb_execution_mode = "off"
+nb_merge_streams = True
+# the answer records of lh.check are for lemma-grade, not for readers
+nb_mime_priority_overrides = [("html", "application/vnd.lemma.answer+json", None)]
+nb_ipywidgets_js = {}                       # no widget manager from a CDN
+nb_code_prompt_show = "Show code"
+nb_code_prompt_hide = "Hide code"
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+# MathJax from the npm package, unpacked by site/build.py into _build/mathjax: no CDN
+mathjax_path = "mathjax/es5/tex-chtml.js"
+mathjax3_config = {
+    # (myst-parser sets options.processHtmlClass: MathJax reads only elements with class math,
+    # mathjax_process, ...; site/build.py gives HTML outputs and quizzes that class)
+    # $...$ too: the HTML outputs of lh.check (worked answers) carry LaTeX between dollar signs
+    "tex": {"inlineMath": [["\\(", "\\)"], ["$", "$"]], "displayMath": [["\\[", "\\]"], ["$$", "$$"]],
+            "processEscapes": True},
+}
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_validation_checks = set()
+
+exclude_patterns = ["notebooks/student/**", "**/.ipynb_checkpoints"]
+suppress_warnings = ["mystnb.unknown_mime_type", "myst.xref_missing", "myst.header", "misc.highlighting_failure"]
+
+html_theme = "sphinx_book_theme"
+html_static_path = ["_static", "_build/mathjax"]
+html_css_files = ["lemma.css"]
+html_js_files = ["quiz.js"]
+html_show_sourcelink = False
+html_last_updated_fmt = None
+html_context = {"default_mode": "light"}
+html_theme_options = {
+    "repository_url": REPOSITORY_URL,
+    "repository_branch": REPOSITORY_BRANCH,
+    "path_to_docs": "",
+    "use_repository_button": True,
+    "use_download_button": True,
+    "use_fullscreen_button": False,
+    "launch_buttons": {
+        "binderhub_url": BINDERHUB_URL,
+        "jupyterhub_url": JUPYTERHUB_URL,
+        "notebook_interface": "jupyterlab",
+    },
+    "show_navbar_depth": 1,
+    "home_page_in_toc": True,
+}
