@@ -138,7 +138,7 @@ class Exploration(widgets.VBox):
                                  squeeze=False)
         for j, setting in enumerate(settings):
             values = {**self.values, **{k: _clip(self.sliders[k], v) for k, v in setting.items()}}
-            self._draw(axes[:, j], values)
+            self._draw(axes[:, j], {**values, "_static": True})
             axes[0, j].set_title(self._label(values), fontsize=9)
         for row in axes:   # one scale per row, labels and legend once, so the columns compare at a glance
             for get, put in ((lambda a: a.get_xlim(), lambda a, v: a.set_xlim(v)),
@@ -365,8 +365,8 @@ def explore_vpc(m=None) -> Exploration:
         ax.plot([n], [d], "o", color=VERMILLION, ms=7, gid="chosen")
         ax.set(xlabel="cluster size n", ylabel="design effect 1 + (n - 1) × ICC")
         ax.set_ylim(bottom=0)
-        _note(ax, f"n = {n:,}: design effect {d:.3g}\nsingle-level standard errors are\n"
-                  f"{np.sqrt(d):.3g} times too small")
+        _note(ax, f"n = {n:,}: design effect {d:.3g}\nsingle-level standard errors need\n"
+                  f"multiplying by √{d:.3g} = {np.sqrt(d):.3g}")
         return {"design_effect": d, "se_ratio": float(np.sqrt(d))}
 
     sliders = {"sigma2_u": _variance_slider("between-group variance σ²_u", s2_u),
@@ -662,8 +662,9 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
         ax.set(xlabel="fixed effect, 95% interval", ylim=(-0.7, len(pos) + 0.3))
         ax.invert_yaxis()
         ax.legend(loc="lower left", fontsize=8)
+        timing = "" if v.get("_static") else f"\nrefit in {1000 * secs:.0f} ms"   # stored figures stay the same
         _note(ax, f"{res.n_obs:,} rows in {res.n_groups} groups\n(all the data: {full.n_obs:,} in "
-                  f"{full.n_groups})\nrefit in {1000 * secs:.0f} ms")
+                  f"{full.n_groups}){timing}")
         return {"fixed": res.fixed[["estimate", "std_err"]], "n_obs": res.n_obs,
                 "n_groups": res.n_groups, "fit_seconds": secs, "rows": res.design.index}
 
