@@ -3,6 +3,7 @@
 #   make test  - set up .venv and run the whole test suite (unit, doctests, notebooks)
 #   make test-numerics - nbval under other BLAS threads/kernels and without numpy's SIMD (CI)
 #   make site  - (optional) build the course website into site/_build/html, offline (site/build.py)
+#   make student-pack - the notebooks learners get, in student-pack/ (PACK_OUT=dir, SUMMATIVE=1: no model answers)
 #   make notebooks / make students / make bench - maintainers' targets
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: lab test test-numerics venv site students notebooks bench clean
+.PHONY: lab test test-numerics venv site students notebooks bench clean student-pack
 
 venv: $(STAMP)
 
@@ -58,6 +59,12 @@ test-numerics: $(STAMP)
 
 students: $(STAMP)
 	$(BIN)/python scripts/make_student_copies.py
+
+# the student pack (scripts/make_student_pack.py, docs/STUDENT_PACK.md): concept notebooks, fresh student
+# copies of the practicals, a README; every link works inside the folder. SUMMATIVE=1 leaves out the model answers
+PACK_OUT ?= student-pack
+student-pack: $(STAMP)
+	$(BIN)/python scripts/make_student_pack.py --out $(PACK_OUT) $(if $(SUMMATIVE),--summative)
 
 # re-execute every notebook in place (outputs are committed), then links and student copies
 notebooks: $(STAMP)
