@@ -475,7 +475,7 @@ def explore_random_slopes(m=None) -> Exploration:
     sliders = {"sigma2_u0": _variance_slider("intercept variance σ²_u0", s0),
                "sigma2_u1": _variance_slider("slope variance σ²_u1", s1),
                "corr": _float_slider("intercept-slope correlation", r, -1.0, 1.0, 0.01)}
-    settings = [{"corr": -0.9}, {"corr": -0.3}, {"corr": 0.0}, {"corr": 0.7}]
+    settings = [{"corr": -0.9}, {"corr": -0.3}, {"corr": 0.0}, {"corr": round(r, 2)}]
     label = lambda v: f"correlation {v['corr']:+.2f}"
     return Exploration("explore_random_slopes", sliders, [lines, variance], settings, label)
 
@@ -539,8 +539,8 @@ def explore_level1_variance(m=None) -> Exploration:
         if bad.any():
             ax.fill_between(grid, 0, 1, where=bad, transform=ax.get_xaxis_transform(), color=VERMILLION,
                             alpha=0.15, gid="impossible")
-            ax.text(0.5, 0.5, "shaded: the level-1 variance would be 0 or\nnegative here, which is impossible;"
-                    "\nmove the sliders back", transform=ax.transAxes, **_INVALID)
+            ax.text(0.5, 0.5, "shaded: impossible settings, the\nlevel-1 variance would be 0 or\nnegative here",
+                    transform=ax.transAxes, **_INVALID)
         return bad
 
     def variances(ax, v):
@@ -571,8 +571,7 @@ def explore_level1_variance(m=None) -> Exploration:
                "sigma_e01": _float_slider("level-1 linear coefficient σ_e01", e01, -e01_top, e01_top),
                "sigma2_e1": _float_slider("level-1 quadratic coefficient σ²_e1", e1, -e1_top, e1_top),
                "sigma2_u": _variance_slider("between-group variance σ²_u", su)}
-    settings = [{"sigma_e01": 0.0, "sigma2_e1": 0.0}, {"sigma_e01": -e01_top / 2},
-                {"sigma_e01": e01_top / 2}]
+    settings = [{}, {"sigma_e01": 0.0, "sigma2_e1": 0.0}, {"sigma_e01": e01_top / 2}, {"sigma_e01": -e01_top / 2}]
     label = lambda v: f"σ_e01 = {v['sigma_e01']:.3g}, σ²_e1 = {v['sigma2_e1']:.2g}"
     return Exploration("explore_level1_variance", sliders, [variances, vpc], settings, label)
 

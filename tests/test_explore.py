@@ -257,3 +257,55 @@ def test_refit_choice_of_rows_is_reproducible(exam):
     a.set(groups=10, size=5)
     b.set(groups=10, size=5)
     assert list(a.numbers["rows"]) == list(b.numbers["rows"])
+
+
+# ---- in a live kernel, as JupyterLab drives it -------------------------------------------
+def test_a_frontend_slider_change_redraws_in_a_live_kernel():
+    """Start a kernel, show a widget, send the comm message JupyterLab sends when a slider moves,
+    and check that the kernel answers with a new picture for the image widget."""
+    from queue import Empty
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        def run(code):
+            msg_id = kc.execute(code)
+            out, comms = [], []
+            while True:
+                msg = kc.get_iopub_msg(timeout=60)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                kind = msg["msg_type"]
+                if kind == "stream":
+                    out.append(msg["content"]["text"])
+                elif kind == "error":
+                    raise AssertionError("\n".join(msg["content"]["traceback"]))
+                elif kind in ("comm_msg", "comm_open"):
+                    comms.append(msg)
+                elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                    return "".join(out), comms
+
+        text, opened = run("import lemma_helpers as lh\nw = lh.explore_vpc()\ndisplay(w)\n"
+                           "print(w.sliders['sigma2_u'].model_id, w.image.model_id)")
+        slider_id, image_id = text.split()
+        assert any(m["content"].get("comm_id") == image_id for m in opened)
+        # what the widget manager in JupyterLab sends when the reader lets go of the slider
+        msg = kc.session.msg("comm_msg", {"comm_id": slider_id, "data": {
+            "method": "update", "state": {"value": 0.3}, "buffer_paths": []}})
+        kc.shell_channel.send(msg)
+        updated = False
+        try:
+            while not updated:
+                m = kc.get_iopub_msg(timeout=30)
+                if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == image_id:
+                    updated = ["value"] in m["content"]["data"].get("buffer_paths", [])
+        except Empty:
+            pass
+        assert updated, "no new picture was sent to the image widget"
+        text, _ = run("print(round(w.numbers['vpc'], 4))")
+        s2_e = lh.explore_vpc().values["sigma2_e"]
+        assert float(text) == pytest.approx(round(0.3 / (0.3 + s2_e), 4))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
