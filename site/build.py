@@ -49,9 +49,10 @@ MATHJAX_VERSION = "3.2.2"
 MATHJAX_DIR = BUILD / "mathjax"
 
 # repository files that become pages, under the same path
-DOC_FILES = ["docs/GRADING.md", "docs/QUIZZES.md", "data/README.md", "DATA_NOTICE.md", "data/EXAM_NOTICE.md"]
+DOC_FILES = ["docs/GRADING.md", "docs/QUIZZES.md", "data/README.md", "DATA_NOTICE.md", "data/EXAM_NOTICE.md",
+             "LICENSE"]
 # files of the site itself, copied to the top of the source tree
-SITE_PAGES = ["index.md", "api.md", "launch.md"]
+SITE_PAGES = ["index.md", "api.md", "launch.md", "licence.md"]
 
 _QUIZ_CALL = re.compile(r"""^\s*lh\.quiz\(\s*["']([^"']+)["']\s*\)\s*;?\s*$""")
 
@@ -127,7 +128,7 @@ def _math_delimiters(text: str) -> str:
 def _md(text: str) -> str:
     from lemma_helpers.quiz import markdown_html
 
-    return _math_delimiters(markdown_html(text or ""))
+    return _math_delimiters(markdown_html(text)) if text and text.strip() else ""
 
 
 def quiz_html(section: str) -> str:
@@ -197,12 +198,19 @@ _PLOTS = {
 }
 
 
+def _speak_math(tex: str) -> str:
+    """LaTeX as plain words for a screen reader: \\hat\\beta_0 -> beta_0, \\sigma^2_u -> sigma^2_u."""
+    tex = re.sub(r"\\(hat|bar|tilde|mathrm|text|mathbf|boldsymbol|left|right|quad|,|;|!)", " ", tex)
+    tex = re.sub(r"\\([a-zA-Z]+)", r"\1", tex).replace("\\", " ")
+    return re.sub(r"\s+", " ", tex.replace("{", "").replace("}", "")).strip()
+
+
 def _plain(md: str) -> str:
     text = re.sub(r"```.*?```", " ", md, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", text)
-    text = re.sub(r"\$\$?([^$]+)\$\$?", r"\1", text)
+    text = re.sub(r"\$\$?([^$]+)\$\$?", lambda m: _speak_math(m.group(1)), text)
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"[#*`_>]", "", text)
+    text = re.sub(r"[#*`>]|(?<!\w)_|_(?!\w)", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -8,8 +8,9 @@ with nbgitpuller. The JupyterHub button appears when ``LEMMA_JUPYTERHUB_URL``
 names the class's hub (for example ``https://hub.example.ac.uk``).
 """
 import os
+import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 SITE = Path(__file__).resolve().parent
 sys.path.insert(0, str(SITE.parent))          # lemma_helpers, for the API reference
@@ -78,3 +79,29 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "home_page_in_toc": True,
 }
+
+
+# --- links from the repository's Markdown pages to files that are not pages of the site -------
+# (data/README.md links to lemma_helpers/data/EXAM_NOTICE.md, say): they point at the file in the
+# published repository instead of nowhere.
+_LINK = re.compile(r"\]\((?!https?:|mailto:|#)([^)\s]+)\)")
+
+
+def _repository_links(app, docname, source):
+    if not str(app.env.doc2path(docname)).endswith(".md"):
+        return
+    here = PurePosixPath(docname).parent
+    srcdir = Path(app.srcdir)
+
+    def fix(m):
+        target, _, anchor = m.group(1).partition("#")
+        rel = PurePosixPath(os.path.normpath(str(here / target))).as_posix()
+        if rel.startswith("..") or (srcdir / rel).exists():
+            return m.group(0)
+        return f"]({REPOSITORY_URL}/blob/{REPOSITORY_BRANCH}/{rel}{'#' + anchor if anchor else ''})"
+
+    source[0] = _LINK.sub(fix, source[0])
+
+
+def setup(app):
+    app.connect("source-read", _repository_links)

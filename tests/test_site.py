@@ -184,7 +184,7 @@ def test_site_has_every_page(site):
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         assert f"notebooks/{nb.stem}.html" in pages
     for page in ["index.html", "search.html", "api.html", "launch.html", "docs/GRADING.html", "docs/QUIZZES.html",
-                 "data/README.html", "DATA_NOTICE.html", "data/EXAM_NOTICE.html"]:
+                 "data/README.html", "DATA_NOTICE.html", "data/EXAM_NOTICE.html", "licence.html"]:
         assert page in pages
     assert not any(p.startswith("notebooks/student/") for p in pages)   # downloads, not pages
     api = (site / "api.html").read_text(encoding="utf-8")
