@@ -24,7 +24,7 @@ from ._validation import LemmaError
 from .quiz import describe_key
 
 # the status of a submission: the most serious of what happened, in this order
-STATUSES = ("not a notebook", "not run", "kernel died", "timed out", "output cut", "errors", "no code",
+STATUSES = ("missing", "not a notebook", "not run", "kernel died", "timed out", "output cut", "errors", "no code",
             "no answers", "ok")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 
@@ -140,16 +140,18 @@ def question_order(qid: str) -> tuple:
     return B.section_sort_key(section) + (int(number),)
 
 
-def write_gradebook(path: Path, subs: list, marks: dict, columns: list) -> None:
-    """CSV: ``student``, ``status``, one column per question (points; empty = not answered), ``total``."""
+def write_gradebook(path: Path, subs: list, marks: dict, columns: list, names: dict | None = None) -> None:
+    """CSV: ``student`` (and ``name`` with a roster), ``status``, one column per question (points; empty = not
+    answered), ``total``."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["student", "status", *columns, "total"])
+        w.writerow(["student", *(["name"] if names is not None else []), "status", *columns, "total"])
         for sub in subs:
             m = marks[sub.student]
             row = [_fmt(m[c].points) if c in m else "" for c in columns]
-            w.writerow([csv_safe(sub.student), sub.status, *row, _fmt(sum(mk.points for mk in m.values()))])
+            name = [csv_safe(names.get(sub.student, ""))] if names is not None else []
+            w.writerow([csv_safe(sub.student), *name, sub.status, *row, _fmt(sum(mk.points for mk in m.values()))])
     os.replace(tmp, path)
 
 

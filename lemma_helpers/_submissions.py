@@ -97,30 +97,16 @@ def collect_answers(nb) -> dict:
     return found
 
 
-def find(directory: Path) -> tuple:
-    """``(notebooks, skipped)``: the ``*.ipynb`` files, and the names of everything else (hidden files aside)."""
-    if directory.is_file():
-        return ([directory], []) if directory.suffix == ".ipynb" else ([], [directory.name])
-    notebooks, skipped = [], []
-    for p in sorted(directory.iterdir(), key=lambda p: p.name):
-        if p.name.startswith("."):
-            continue
-        if p.is_file() and p.suffix == ".ipynb":
-            notebooks.append(p)
-        else:
-            skipped.append(p.name + ("/" if p.is_dir() else ""))
-    return notebooks, skipped
-
-
-def read_all(paths: list) -> list:
-    """Every submission's bytes, read before any code runs."""
+def read_all(items: list) -> list:
+    """Every submission's bytes, read before any code runs: ``[(id, file name, bytes or None, problem or None)]``
+    for ``items`` of ``(id, path)``."""
     out = []
-    for p in paths:
+    for sid, p in items:
         try:
             size = p.stat().st_size
             data = p.read_bytes() if size <= MAX_FILE_MB * 1024 * 1024 else None
             problem = None if data is not None else f"a {size / 2**20:.0f} MB file: larger than any notebook"
         except OSError as err:
             data, problem = None, f"could not be read ({err.strerror})"
-        out.append((p.stem, p.name, data, problem))
+        out.append((sid, p.name, data, problem))
     return out

@@ -43,12 +43,16 @@ import nbformat
 from . import _bank as B
 from . import _sandbox
 from ._assignment import Assignment, load_assignment, template, with_key_file
+from ._class import (
+    feedback_archives, find_submissions, load_roster, merge, owners, unzip, write_canvas, write_moodle,
+)
 from ._grade_runner import kernel_argv  # noqa: F401 - part of this module's interface
 from ._gradebook import (
-    Journal, Submission, clean_text, feedback_text, question_order, score_submission, summary, write_gradebook,
+    Journal, Submission, clean_text, csv_safe, feedback_text, question_order, score_submission, summary,
+    write_gradebook,
 )
 from ._submissions import (  # noqa: F401 - load_submission and read_submission are part of the interface
-    collect_answers, find, load_submission, read_all, read_submission,
+    collect_answers, load_submission, read_all, read_submission,
 )
 from ._validation import LemmaError
 
@@ -221,10 +225,11 @@ def _run_async(coro):
 # The whole run
 # --------------------------------------------------------------------------
 
-def _write_outputs(sub: Submission, out_dir: Path, text: str, keep_executed: bool) -> None:
+def _write_outputs(sub: Submission, out_dir: Path, text: str | None, keep_executed: bool) -> None:
     name = _safe_name(sub.student)
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
-    (out_dir / "feedback" / f"{name}.md").write_text(text, encoding="utf-8")
+    if text is not None:
+        (out_dir / "feedback" / f"{name}.md").write_text(text, encoding="utf-8")
     if keep_executed and sub.executed is not None:
         (out_dir / "executed").mkdir(exist_ok=True)
         try:
@@ -238,15 +243,18 @@ def _safe_name(student: str) -> str:
 
 
 def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None = None,
-          assignment: str | Path | Assignment | None = None, limits: Limits | None = None, jobs: int = 1,
-          reveal: bool = False, keep_executed: bool = True, quiet: bool = False, sandbox: str = "auto",
-          resume: bool = False, stream=None) -> list:
-    """Grade every ``*.ipynb`` in ``directory``; write the gradebook to ``out``.
+          assignment: str | Path | Assignment | None = None, roster: str | Path | None = None,
+          exports: Sequence[str] = (), limits: Limits | None = None, jobs: int = 1, reveal: bool = False,
+          keep_executed: bool = True, quiet: bool = False, sandbox: str = "auto", resume: bool = False,
+          stream=None) -> list:
+    """Grade every submitted notebook in ``directory``; write the gradebook to ``out``.
 
-    ``sandbox`` is ``"auto"`` (use bubblewrap; refuse with a message saying
-    how to install it when it cannot be used), ``"bwrap"`` (the same) or
-    ``"none"`` (run submissions as ordinary processes). Returns the list of
-    :class:`Submission` objects. See the module docstring.
+    ``directory`` is a folder in any layout of :mod:`lemma_helpers._class` (flat, one sub-folder per
+    student, a Moodle or Canvas download) or a ``.zip`` of one. ``sandbox`` is ``"auto"`` (use
+    bubblewrap; refuse with a message saying how to install it when it cannot be used), ``"bwrap"`` (the
+    same) or ``"none"`` (run submissions as ordinary processes). ``exports`` may name ``"moodle"`` and
+    ``"canvas"`` for grade-import files. Returns one :class:`Submission` per student (notebooks of one
+    student merged). See the module docstring.
     """
     from tqdm import tqdm
 
@@ -263,46 +271,96 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     else:
         key = {**B.shipped_key(), **overrides}
         overridden = set(overrides)
-    paths, skipped = find(directory)
-    if not paths:
-        raise LemmaError(f"No submitted notebooks (*.ipynb) in {directory}"
-                         + (f"; it holds {', '.join(clean_text(s, 40) for s in skipped[:5])}" if skipped else
-                            ", which is empty") + ". Point lemma-grade at the folder of submissions.")
-    data, data_problems = _sandbox.available_data()
-    if sandbox == "none":
-        mode = "none: submissions ran as ordinary processes with your rights (--no-sandbox)"
-    else:
-        why = _sandbox.probe(data)
-        if why:
-            raise LemmaError(why)
-        mode = "bubblewrap: each submission alone, no network, read-only course files"
-    submissions = read_all(paths)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    journal = Journal(out.with_name(out.stem + ".journal.jsonl"))
-    done = journal.read() if resume else {}
-    if not resume and journal.path.exists():
-        journal.path.unlink()
-    started = time.monotonic()
-    columns_so_far: set = set()
-    results: dict = {}
+    students = load_roster(roster) if roster else None
+    unknown_exports = sorted(set(exports) - {"moodle", "canvas"})
+    if unknown_exports:
+        raise LemmaError(f"Unknown export {unknown_exports[0]!r}: choose moodle or canvas (a plain CSV is always written).")
     scratch = Path(tempfile.mkdtemp(prefix="lemma-grade-"))
     try:
+        folder = unzip(directory, scratch / "download") if directory.suffix == ".zip" and directory.is_file() \
+            else directory
+        entries, skipped, layout = find_submissions(folder)
+        if not entries:
+            raise LemmaError(f"No submitted notebooks (*.ipynb) in {directory}"
+                             + (f"; it holds {', '.join(clean_text(x, 40) for x in skipped[:5])}" if skipped else
+                                ", which is empty") + ". Point lemma-grade at the folder of submissions.")
+        by_owner = owners(entries, students, layout)
+        files = {}                                      # owner -> [(file id, entry)]
+        for owner, (_, es) in by_owner.items():
+            files[owner] = [(owner if len(es) == 1 else f"{owner}/{e.path.name}", e) for e in es]
+        data, data_problems = _sandbox.available_data()
+        if sandbox == "none":
+            mode = "none: submissions ran as ordinary processes with your rights (--no-sandbox)"
+        else:
+            why = _sandbox.probe(data)
+            if why:
+                raise LemmaError(why)
+            mode = "bubblewrap: each submission alone, no network, read-only course files"
+        submissions = read_all([(fid, e.path) for fs in files.values() for fid, e in fs])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        journal = Journal(out.with_name(out.stem + ".journal.jsonl"))
+        done = journal.read() if resume else {}
+        if not resume and journal.path.exists():
+            journal.path.unlink()
+        started = time.monotonic()
+        single = {fid for fs in files.values() if len(fs) == 1 for fid, _ in fs}
         run = _Run(sandbox != "none", data, jobs, scratch)
         with tqdm(total=len(submissions), desc="grading", unit="notebook", file=sys.stderr, disable=quiet) as bar:
             results = _run_async(_grade_all(submissions, done, run, limits, jobs, journal, key, overridden,
-                                            out.parent, columns_so_far, reveal, keep_executed, bar, assignment))
+                                            out.parent, set(), reveal, keep_executed, bar, assignment, single))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    subs = [results[stem] for stem, *_ in submissions]
+
+    subs, names, platforms, rows_by_file = [], {}, {}, []
+    for owner, (student, es) in by_owner.items():
+        parts = [results[fid] for fid, _ in files[owner]]
+        if parts:
+            sub = merge(owner, parts)
+        else:
+            sub = Submission(owner, "")
+            sub.problem("no notebook was submitted", "missing")
+        if students is not None and student is None:
+            sub.notes.append("not on the roster: check the name of the file or folder")
+        subs.append(sub)
+        names[owner] = (student.name if student else "") or (es[0].name if es else "")
+        info = {"name": names[owner]}
+        for e in es:
+            if "moodle" in e.platform:
+                info.update(moodle=e.platform["moodle"], moodle_pid=e.owner)
+            if "canvas" in e.platform:
+                info.update(canvas=e.platform["canvas"], canvas_uid=e.owner)
+        platforms[owner] = info
+        rows_by_file += [(owner, part) for part in parts]
     marks = {s.student: score_submission(s, key, overridden, assignment) for s in subs}
     columns = (list(assignment.questions) if assignment is not None else
                sorted({qid for m in marks.values() for qid in m}, key=question_order))
-    write_gradebook(out, subs, marks, columns)
-    for s in subs:
-        _write_outputs(s, out.parent, feedback_text(s, marks[s.student], columns, key, reveal, assignment), False)
-    resumed = sum(1 for s in subs if s.student in done and done[s.student].sha256 == s.sha256)
+    write_gradebook(out, subs, marks, columns, names if students is not None else None)
+    _write_by_notebook(out.with_name("grades_by_notebook.csv"), rows_by_file, key, overridden, assignment)
+    feedback = {}
+    for sub in subs:
+        feedback[sub.student] = feedback_text(sub, marks[sub.student], columns, key, reveal, assignment)
+        _write_outputs(sub, out.parent, feedback[sub.student], False)
+    maximum = sum(key[c].points for c in columns)
+    totals = {sub.student: sum(m.points for m in marks[sub.student].values()) for sub in subs}
+    export_rows = [(sub.student, by_owner[sub.student][0], platforms[sub.student], sub.status, totals[sub.student])
+                   for sub in subs]
+    written = [a.name for a in feedback_archives(out.parent, feedback, platforms)]
+    if "moodle" in exports:
+        n = write_moodle(out.with_name("moodle_grades.csv"), export_rows, maximum)
+        written.append(f"moodle_grades.csv ({n} of {len(subs)} students have a Moodle participant id)")
+    if "canvas" in exports:
+        write_canvas(out.with_name("canvas_grades.csv"), export_rows,
+                     assignment.title if assignment is not None else "lemma-grade", maximum)
+        written.append("canvas_grades.csv")
+    resumed = sum(1 for s in submissions if s[0] in done and done[s[0]].sha256 == results[s[0]].sha256)
     notes = list(data_problems) + ([f"{resumed} submission(s) taken from the journal of an earlier run (--resume)"]
                                    if resumed else [])
+    notes.append(f"layout: {layout}; {len(submissions)} notebook(s) from {len(subs) - sum(1 for s in subs if s.status == 'missing')} "
+                 f"student(s)" + (f"; roster of {len(students)}" if students is not None else ""))
+    strangers = [o for o, (st, es) in by_owner.items() if students is not None and st is None]
+    if strangers:
+        notes.append("submissions from names not on the roster: " + ", ".join(clean_text(x, 40) for x in strangers))
+    notes.append("also written: " + ", ".join(written))
     text = summary(subs, marks, columns, key, overrides=overrides, key_file=key_file, out=out, directory=directory,
                    seconds=time.monotonic() - started, skipped=skipped, sandbox=mode, notes=notes,
                    assignment=assignment)
@@ -311,8 +369,21 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     return subs
 
 
+def _write_by_notebook(path: Path, rows: list, key: dict, overridden: set, assignment) -> None:
+    """One row per submitted notebook: student, notebook, status, points from that notebook's own answers."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["student", "notebook", "status", "total"])
+        for owner, sub in rows:
+            marks = score_submission(Submission(sub.student, sub.file, answers=sub.answers), key, overridden,
+                                     assignment)
+            w.writerow([csv_safe(owner), csv_safe(sub.file), sub.status, f"{sum(m.points for m in marks.values()):g}"])
+
+
 async def _grade_all(submissions, done, run, limits, jobs, journal, key, overridden, out_dir, columns_so_far,
-                     reveal, keep_executed, bar, assignment=None) -> dict:
+                     reveal, keep_executed, bar, assignment=None, single=None) -> dict:
     slots = asyncio.Queue()
     for i in range(max(1, jobs)):
         slots.put_nowait(i)
@@ -341,7 +412,8 @@ async def _grade_all(submissions, done, run, limits, jobs, journal, key, overrid
             marks = score_submission(sub, key, overridden, assignment)
             columns_so_far.update(marks)
             cols = list(assignment.questions) if assignment is not None else sorted(columns_so_far, key=question_order)
-            _write_outputs(sub, out_dir, feedback_text(sub, marks, cols, key, reveal, assignment), keep_executed)
+            text = feedback_text(sub, marks, cols, key, reveal, assignment)
+            _write_outputs(sub, out_dir, text if single is None or stem in single else None, keep_executed)
         except Exception as err:   # noqa: BLE001
             sub.notes.append(f"feedback not written during the run: {clean_text(err, 120)}")
         journal.append(sub)
@@ -393,7 +465,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run every submitted notebook in DIR in a sandbox of its own with limits, read back the "
                     "answers recorded by lh.check, and write a gradebook and feedback files.",
         epilog="Read docs/GRADING.md: what the sandbox protects against and what it does not.")
-    p.add_argument("directory", metavar="DIR", help="folder of submitted *.ipynb files (student id = file name)")
+    p.add_argument("directory", metavar="DIR",
+                   help="folder of submissions (flat: student id = file name; one sub-folder per student; a Moodle "
+                        "or Canvas download) or a .zip of one")
     p.add_argument("--out", required=True, metavar="CSV", help="gradebook to write; feedback/ and executed/ go next to it")
     p.add_argument("--key", metavar="KEY", help="instructor key file (YAML or JSON: question id -> answer)")
     p.add_argument("--assignment", metavar="YAML",
@@ -405,6 +479,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kernel (default 4096)")
     p.add_argument("--max-output", type=float, default=20, metavar="MB",
                    help="output kept per notebook (default 20 MB; a cell keeps at most 1 MB)")
+    p.add_argument("--roster", metavar="CSV", help="class list: columns id (required), name, email, platform_id; "
+                   "one gradebook row per student on it, missing ones included")
+    p.add_argument("--export", nargs="+", choices=["moodle", "canvas"], default=[], metavar="PLATFORM",
+                   help="also write grade-import files for moodle and/or canvas")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks to run at once (default 1)")
     p.add_argument("--sandbox", choices=["auto", "bwrap"], default="auto",
                    help="run each submission in a bubblewrap sandbox (the default; refuses to grade where "
@@ -433,7 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.key:
             B.load_key(a.key)          # fail before running anything
         assignment = load_assignment(a.assignment) if a.assignment else None
-        grade(directory, a.out, key_file=a.key, assignment=assignment, limits=limits, jobs=a.jobs,
+        grade(directory, a.out, key_file=a.key, assignment=assignment, roster=a.roster, exports=a.export,
+              limits=limits, jobs=a.jobs,
               reveal=a.reveal_answers,
               keep_executed=not a.no_executed, quiet=a.quiet, sandbox="none" if a.no_sandbox else "auto",
               resume=a.resume)

@@ -265,7 +265,7 @@ def test_a_folder_without_notebooks_is_an_error(tmp_path, capsys):
     (tmp_path / "other" / "notes.txt").write_text("x")
     (tmp_path / "other" / "alice").mkdir()
     assert G.main([str(tmp_path / "other"), "--out", str(tmp_path / "g.csv")]) == 2
-    assert "it holds alice/, notes.txt" in capsys.readouterr().err
+    assert "it holds alice/ (no notebook), notes.txt" in capsys.readouterr().err
     assert not (tmp_path / "g.csv").exists()
 
 
