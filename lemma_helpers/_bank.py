@@ -235,6 +235,8 @@ def _read_extra_file(path: Path) -> tuple:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise LemmaError(f"{path} cannot be read: {getattr(err, 'strerror', None) or err}.") from None
+    if not text.strip():
+        raise LemmaError(f"{path} is empty.")
     return parse_bank(_load_yaml(text, str(path)), str(path))
 
 
@@ -263,6 +265,10 @@ def _bank() -> dict:
                 sec, title, questions = _read_extra_file(path)
             except LemmaError as err:
                 _warn_bank(f"Extra question bank file skipped: {err}")
+                continue
+            except Exception as err:  # noqa: BLE001 - one odd file must never break the rest of the bank
+                _warn_bank(f"Extra question bank file skipped: {path} could not be read as a question bank "
+                           f"({type(err).__name__}: {err}).")
                 continue
             if sec in found:
                 where = f"the shipped file {sec}.yaml" if _ORIGIN[sec] is None else str(_ORIGIN[sec])

@@ -434,10 +434,14 @@ def test_a_section_defined_twice_is_reported_and_the_second_file_skipped(tmp_pat
 def test_only_broken_extra_files_leave_the_shipped_bank_working(tmp_path, no_extra_banks):
     (tmp_path / "one.yaml").write_text(_bank_file("P6.1", 1).replace("q1", "q2"), encoding="utf-8")
     (tmp_path / "two.yaml").write_bytes(b"\xff\xfe not utf-8")
+    (tmp_path / "three.json").write_text("", encoding="utf-8")
+    (tmp_path / "four.yaml").write_text("- a list\n- not a bank\n", encoding="utf-8")
     added, warned = _lemma_warnings(lambda: lh.add_question_bank(tmp_path))
-    assert added == [] and len(warned) == 2
-    assert "one.yaml" in warned[0] and "numbered q1, q2" in warned[0]
-    assert "two.yaml" in warned[1] and "cannot be read" in warned[1]
+    assert added == [] and len(warned) == 4
+    assert "four.yaml does not follow the quiz schema at (top level)" in warned[0]
+    assert "one.yaml" in warned[1] and "numbered q1, q2" in warned[1]
+    assert "three.json is empty" in warned[2]
+    assert "two.yaml" in warned[3] and "cannot be read" in warned[3]
     assert Q.sections() == SECTIONS and lh.check("5.1.q1", 0.0921).correct
 
 
