@@ -289,8 +289,8 @@ def add_question_bank(folder: str | Path) -> list:
     the file's ``section:`` field, whatever the file is called. Each file is
     checked on its own: a file with a problem is skipped with a warning that
     names it, and every other question keeps working. To add folders for
-    every session (and for ``lemma-grade``), list them in the environment
-    variable ``LEMMA_QUIZ_DIRS`` instead.
+    every session, list them in the environment variable ``LEMMA_QUIZ_DIRS``
+    instead (separated by ``os.pathsep``).
 
     Parameters
     ----------
