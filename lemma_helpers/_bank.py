@@ -213,7 +213,8 @@ def _shipped_bank() -> dict:
 
 def extra_bank_dirs() -> list:
     """The folders of extra question banks: ``LEMMA_QUIZ_DIRS`` first, then :func:`add_question_bank`'s."""
-    dirs = [Path(d.strip()).expanduser().resolve() for d in os.environ.get(QUIZ_DIRS_VARIABLE, "").split(os.pathsep) if d.strip()]
+    listed = os.environ.get(QUIZ_DIRS_VARIABLE, "").split(os.pathsep)
+    dirs = [Path(d.strip()).expanduser().resolve() for d in listed if d.strip()]
     dirs += [d for d in _ADDED_DIRS if d not in dirs]
     return dirs
 
