@@ -169,9 +169,10 @@ an answer.
 
 **Saving and handing in.** Your changes are saved in your own copy of these notebooks (*File > Save*,
 or Ctrl+S). If you opened them through a link on your course's JupyterHub, clicking that link again
-brings in your instructor's updates and keeps your changes. To hand in a practical, save it, download it (*File > Download*) and upload it where your
-instructor asks, named as they ask (usually your student id, for example `s1234567.ipynb`). Hand in
-the notebook file itself (`.ipynb`), not a PDF or a copy of its text.
+brings in your instructor's updates and keeps your changes. To hand in a practical, save it, download
+it (*File > Download*) and upload it to the assignment on your course's learning platform, or where
+your instructor asks; if you are asked to name the file, use your student id (for example
+`s1234567.ipynb`). Hand in the notebook file itself (`.ipynb`), not a PDF or a copy of its text.
 """
 
 
