@@ -7,8 +7,11 @@ browser is downloaded). Every request that would leave 127.0.0.1 is blocked and
 counted as a failure. Screenshots of three pages at desktop and phone widths go
 to ``tests/artifacts/site/`` (git-ignored) for a person to look at.
 
-Skips, with the reason shown as a warning in the summary, when Chromium or the
-tools to build the site are missing (CI installs Chromium: see ``.ci/run``).
+The browser tests skip, with the reason shown as a warning in the summary, when
+Chromium or the tools to build the site are missing (CI installs Chromium: see
+``.ci/run``). ``test_repo2docker_accepts_the_repository`` runs wherever
+``jupyter-repo2docker`` is installed (the ``site`` extra has it): a dry run
+(``--no-build``) that needs no Docker.
 """
 from __future__ import annotations
 
@@ -39,20 +42,23 @@ HUB = "https://hub.example.org"
 REPO = "https://github.com/lemma-course/lemma-course"
 
 
-def _skip(reason: str):
-    warnings.warn(f"tests/test_site.py skipped: {reason}", UserWarning, stacklevel=2)
-    pytest.skip(reason, allow_module_level=True)
+def _why_no_browser_tests() -> str:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set LEMMA_CHROMIUM)"
+    if sys.version_info < (3, 11):
+        return "the site's tools (Sphinx 9, the `site` extra) need Python 3.11 or newer"
+    if shutil.which("make") is None:
+        return "make is missing"
+    if not (shutil.which("npm") or (ROOT / "site/_build/mathjax/mathjax/es5/tex-chtml.js").exists()
+            or os.environ.get("LEMMA_MATHJAX_TGZ")):
+        return "npm is missing, so the site build cannot fetch MathJax (apt-get install npm)"
+    return ""
 
 
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    _skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set LEMMA_CHROMIUM)")
-if sys.version_info < (3, 11):
-    _skip("the site's tools (Sphinx 9, the `site` extra) need Python 3.11 or newer")
-if shutil.which("make") is None:
-    _skip("make is missing")
-if not (shutil.which("npm") or (ROOT / "site/_build/mathjax/mathjax/es5/tex-chtml.js").exists()
-        or os.environ.get("LEMMA_MATHJAX_TGZ")):
-    _skip("npm is missing, so the site build cannot fetch MathJax (apt-get install npm)")
+NO_BROWSER = _why_no_browser_tests()
+if NO_BROWSER:   # a skip reason that `pytest -q` shows without -rs: the warnings summary
+    warnings.warn(f"tests/test_site.py: the browser tests skip: {NO_BROWSER}", UserWarning, stacklevel=1)
+browser_test = pytest.mark.skipif(bool(NO_BROWSER), reason=NO_BROWSER or "runs")
 
 
 # --------------------------------------------------------------------------
@@ -179,6 +185,7 @@ _RAW_MATH_JS = """() => {
 }"""
 
 
+@browser_test
 def test_site_has_every_page(site):
     pages = _pages(site)
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
@@ -192,6 +199,7 @@ def test_site_has_every_page(site):
         assert f'id="{name}"' in api
 
 
+@browser_test
 def test_every_page_loads_offline_with_figures_and_typeset_maths(site, open_page):
     problems = []
     for path in _pages(site):
@@ -216,11 +224,13 @@ def test_every_page_loads_offline_with_figures_and_typeset_maths(site, open_page
     assert not problems, "\n".join(problems[:60])
 
 
+@browser_test
 def test_notebook_pages_have_maths_typeset(open_page):
     p = open_page("notebooks/02_comparing_groups.html")
     assert p.page.locator("article mjx-container").count() > 20
 
 
+@browser_test
 def test_hide_input_toggle(open_page):
     p = open_page("notebooks/02_comparing_groups.html")
     toggles = p.page.locator("details.hide.above-input")
@@ -235,6 +245,7 @@ def test_hide_input_toggle(open_page):
     code.wait_for(state="hidden", timeout=5000)
 
 
+@browser_test
 def test_quiz_on_the_page(open_page):
     p = open_page("notebooks/02_comparing_groups.html")
     page = p.page
@@ -274,6 +285,35 @@ def test_quiz_on_the_page(open_page):
     assert not p.errors and not p.outside
 
 
+@browser_test
+def test_quiz_text_and_multiple_choice(open_page):
+    p = open_page("notebooks/07_summary.html")
+    quiz = p.page.locator(".lemma-quiz-live[data-section='5.6']")
+    text = quiz.locator(".lq-question").nth(4)                        # 5.6.q5, a short text answer
+    text.locator(".lq-input").fill("nested")
+    text.locator(".lq-check").click()
+    assert "Three levels need strict nesting" in text.locator(".lq-feedback").inner_text()
+    text.locator(".lq-input").fill("Cross classified")               # case, spaces and hyphens do not matter
+    text.locator(".lq-check").click()
+    assert text.locator(".lq-status").inner_text() == "Correct!"
+    multi = quiz.locator(".lq-question").nth(5)                       # 5.6.q6, choose all that apply
+    from lemma_helpers.quiz import question
+    key = question("5.6.q6")
+    wrong = next(o.label for o in key.options if not o.correct)
+    multi.locator(f".lq-option[data-label='{wrong}'] input").check()
+    multi.locator(".lq-check").click()
+    assert multi.locator(".lq-status").inner_text() == "Not quite."
+    assert multi.locator(f".lq-option[data-label='{wrong}'] + .lq-option-feedback").is_visible()
+    multi.locator(f".lq-option[data-label='{wrong}'] input").uncheck()
+    for o in key.options:
+        if o.correct:
+            multi.locator(f".lq-option[data-label='{o.label}'] input").check()
+    multi.locator(".lq-check").click()
+    assert multi.locator(".lq-status").inner_text() == "Correct!"
+    assert not p.errors and not p.outside
+
+
+@browser_test
 def test_every_quiz_section_is_on_a_page(site):
     from lemma_helpers.quiz import sections
     found = set()
@@ -283,6 +323,7 @@ def test_every_quiz_section_is_on_a_page(site):
     assert found == set(sections())
 
 
+@browser_test
 def test_search_finds_the_vpc(open_page):
     p = open_page("search.html?q=variance+partition+coefficient")
     p.page.wait_for_selector("#search-results li", timeout=30000)
@@ -291,6 +332,7 @@ def test_search_finds_the_vpc(open_page):
     assert not p.errors and not p.outside
 
 
+@browser_test
 def test_navigation_launch_buttons_and_student_copy(open_page, server):
     p = open_page("notebooks/02_comparing_groups.html")
     prev = p.page.locator("a.left-prev").get_attribute("href")
@@ -316,6 +358,7 @@ def test_navigation_launch_buttons_and_student_copy(open_page, server):
     assert p8.page.locator("details.hide.above-input").count() >= 5
 
 
+@browser_test
 @pytest.mark.parametrize("path, target", [("index.html", None),
                                           ("notebooks/02_comparing_groups.html", "article .cell_output img"),
                                           ("notebooks/08_p5_1_comparing_schools.html", "article .lemma-quiz")])
