@@ -57,7 +57,9 @@ def read_submission(data: bytes) -> tuple:
         if kind == "code":
             cells.append(new_code_cell(source))
         elif kind == "markdown":
-            cells.append(new_markdown_cell(source))
+            tags = (cell.get("metadata") or {}).get("tags") if isinstance(cell.get("metadata"), dict) else None
+            keep = {"tags": ["answer"]} if isinstance(tags, list) and "answer" in tags else {}
+            cells.append(new_markdown_cell(source, metadata=keep))   # only the written-answer tag is kept
     notes = [f"{skipped} malformed cell(s) skipped"] if skipped else []
     nb = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": KERNEL_NAME, "display_name": "lemma-grade", "language": "python"}})
@@ -110,3 +112,19 @@ def read_all(items: list) -> list:
             data, problem = None, f"could not be read ({err.strerror})"
         out.append((sid, p.name, data, problem))
     return out
+
+
+PLACEHOLDER = "*Write your answer here.*"
+
+
+def written_answers(nb) -> list:
+    """The written answers of a notebook: ``[(number, question, answer)]`` for each Markdown cell tagged
+    ``answer`` (the practicals' interpretation questions), in order. The question is the Markdown cell before
+    it; an answer still holding the placeholder is ``""``."""
+    found = []
+    for i, cell in enumerate(nb.cells if nb is not None else []):
+        if cell.cell_type == "markdown" and "answer" in cell.metadata.get("tags", []):
+            before = next((c.source for c in reversed(nb.cells[:i]) if c.cell_type == "markdown"), "")
+            text = cell.source.strip()
+            found.append((len(found) + 1, clean_text(before, 300), "" if text == PLACEHOLDER else text[:5000]))
+    return found

@@ -44,7 +44,8 @@ from . import _bank as B
 from . import _sandbox
 from ._assignment import Assignment, load_assignment, template, with_key_file
 from ._class import (
-    feedback_archives, find_submissions, load_roster, merge, owners, unzip, write_canvas, write_moodle,
+    feedback_archives, find_submissions, load_roster, merge, merge_marks, owners, unzip, write_canvas,
+    write_marking_sheet, write_moodle,
 )
 from ._grade_runner import kernel_argv  # noqa: F401 - part of this module's interface
 from ._gradebook import (
@@ -52,7 +53,7 @@ from ._gradebook import (
     write_gradebook,
 )
 from ._submissions import (  # noqa: F401 - load_submission and read_submission are part of the interface
-    collect_answers, load_submission, read_all, read_submission,
+    collect_answers, load_submission, read_all, read_submission, written_answers,
 )
 from ._validation import LemmaError
 
@@ -345,6 +346,14 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     export_rows = [(sub.student, by_owner[sub.student][0], platforms[sub.student], sub.status, totals[sub.student])
                    for sub in subs]
     written = [a.name for a in feedback_archives(out.parent, feedback, platforms)]
+    sheet = []
+    for sid, filename, blob, _problem in submissions:
+        owner = next(o for o, fs in files.items() if any(fid == sid for fid, _ in fs))
+        nb = read_submission(blob)[0] if blob is not None else None
+        sheet += [(owner, names.get(owner, ""), filename, *item) for item in written_answers(nb)]
+    if sheet:
+        write_marking_sheet(out.with_name("marking_sheet.csv"), sheet)
+        written.append(f"marking_sheet.csv ({len(sheet)} written answers to mark; then lemma-grade merge)")
     if "moodle" in exports:
         n = write_moodle(out.with_name("moodle_grades.csv"), export_rows, maximum)
         written.append(f"moodle_grades.csv ({n} of {len(subs)} students have a Moodle participant id)")
@@ -455,11 +464,33 @@ def _template_main(argv: list) -> int:
     return 0
 
 
+def _merge_main(argv: list) -> int:
+    p = argparse.ArgumentParser(
+        prog="lemma-grade merge",
+        description="Add the marks of a filled-in marking sheet (marking_sheet.csv, one row per written answer) "
+                    "to a gradebook: a 'written' column, and the total updated.")
+    p.add_argument("gradebook", help="grades.csv written by lemma-grade")
+    p.add_argument("sheet", help="the marking sheet with its marks column filled in")
+    p.add_argument("--out", required=True, help="the merged gradebook to write (a new file)")
+    a = p.parse_args(argv)
+    if Path(a.out).resolve() in (Path(a.gradebook).resolve(), Path(a.sheet).resolve()):
+        print("lemma-grade merge: --out must be a new file, not one of the inputs.", file=sys.stderr)
+        return 2
+    try:
+        print(merge_marks(Path(a.gradebook), Path(a.sheet), Path(a.out)))
+    except LemmaError as err:
+        print(f"lemma-grade merge: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lemma-grade`` command (``lemma-grade DIR ...`` or ``lemma-grade template ...``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["template"]:
         return _template_main(argv[1:])
+    if argv[:1] == ["merge"]:
+        return _merge_main(argv[1:])
     p = argparse.ArgumentParser(
         prog="lemma-grade",
         description="Run every submitted notebook in DIR in a sandbox of its own with limits, read back the "

@@ -170,3 +170,35 @@ def test_feedback_is_packed_for_bulk_return(moodle_run):
             (out / "feedback" / "s1.md").read_text()
     with zipfile.ZipFile(out / "feedback.zip") as z:
         assert sorted(z.namelist()) == ["999.md", "s1.md", "s2.md"]
+
+
+# ----- written answers: a marking sheet out, the marks back in -------------------------------------------
+
+def test_written_answers_round_trip(tmp_path, capsys):
+    from nbformat.v4 import new_markdown_cell
+
+    nb = _nb("lh.check('5.1.q2', 'c')")
+    nb.cells += [new_markdown_cell("**Question 1.** What does the VPC of 0.19 mean?"),
+                 new_markdown_cell("About a fifth of the variance lies between schools.", metadata={"tags": ["answer"]}),
+                 new_markdown_cell("**Question 2.** Which schools differ from the average?"),
+                 new_markdown_cell("*Write your answer here.*", metadata={"tags": ["answer"]})]
+    (tmp_path / "subs").mkdir()
+    nbformat.write(nb, str(tmp_path / "subs" / "amy.ipynb"))
+    out = tmp_path / "out"
+    assert G.main([str(tmp_path / "subs"), "--out", str(out / "grades.csv"), "--quiet", *RUN_ARGS]) == 0
+    rows = list(csv.DictReader(open(out / "marking_sheet.csv", newline="")))
+    assert [(r["student"], r["item"], r["question"], r["answer"], r["marks"]) for r in rows] == [
+        ("amy", "1", "**Question 1.** What does the VPC of 0.19 mean?",
+         "About a fifth of the variance lies between schools.", ""),
+        ("amy", "2", "**Question 2.** Which schools differ from the average?", "(not answered)", "")]
+    sheet = (out / "marking_sheet.csv").read_text()
+    (out / "marked.csv").write_text(sheet.replace('schools.,,', 'schools.,2,good').replace("(not answered),,",
+                                                                                           "(not answered),0,"))
+    assert G.main(["merge", str(out / "grades.csv"), str(out / "marked.csv"), "--out", str(out / "final.csv")]) == 0
+    assert (out / "final.csv").read_text() == "student,status,5.1.q2,written,total\namy,ok,1,2,3\n"
+    assert "merged the marks of 2 written answer(s) for 1 student(s)" in capsys.readouterr().out
+    (out / "unmarked.csv").write_text(sheet)
+    assert G.main(["merge", str(out / "grades.csv"), str(out / "unmarked.csv"), "--out", str(out / "f2.csv")]) == 2
+    assert "line 2: no marks for amy, item 1 (write 0 for none)" in capsys.readouterr().err
+    assert G.main(["merge", str(out / "grades.csv"), str(out / "marked.csv"), "--out", str(out / "grades.csv")]) == 2
+    assert "--out must be a new file" in capsys.readouterr().err
