@@ -164,3 +164,12 @@ def test_executed_copies_show_no_verdict_of_their_own(graded):
                      for c in brute.cells for o in c.get("outputs", []))
     assert "answer recorded" in shown
     assert "correct" not in shown.lower() and "Worked answer" not in shown
+
+
+def test_summative_checks_record_questions_that_only_the_grader_knows(capsys):
+    lh.start_assignment("final")
+    r = lh.check("W9.q3", 12.5)          # an instructor-only question: its bank is on the grading machine only
+    assert isinstance(r, Q.Recorded) and r.question == "W9.q3" and r.answer == 12.5
+    assert "no answer yet" in repr(lh.check("W9.q3", ...))
+    with pytest.raises(TypeError):
+        lh.check(5, 1)
