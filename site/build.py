@@ -216,6 +216,10 @@ def _plain(md: str) -> str:
 
 def alt_text(source: str, before_md: str) -> str:
     kinds = [desc for name, desc in _PLOTS.items() if re.search(rf"\b{name}\(", source)]
+    explore = re.search(r"\bexplore_(\w+)\(", source)
+    if explore:
+        kinds.insert(0, f"A still picture of the interactive exploration {explore.group(1).replace('_', ' ')}, "
+                        "at the fitted model's values")
     lead = kinds[0] if kinds else "Figure"
     context = _plain(before_md)
     sentences = re.split(r"(?<=[.!?:])\s+", context)

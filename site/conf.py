@@ -32,7 +32,10 @@ extensions = ["myst_nb", "sphinx.ext.autodoc", "numpydoc"]
 nb_execution_mode = "off"
 nb_merge_streams = True
 # the answer records of lh.check are for lemma-grade, not for readers
-nb_mime_priority_overrides = [("html", "application/vnd.lemma.answer+json", None)]
+nb_mime_priority_overrides = [("html", "application/vnd.lemma.answer+json", None),
+                              # a slider widget needs a kernel: its text says to move the sliders in
+                              # JupyterLab, and the notebook shows a still picture of it next
+                              ("html", "application/vnd.jupyter.widget-view+json", None)]
 nb_ipywidgets_js = {}                       # no widget manager from a CDN
 nb_code_prompt_show = "Show code"
 nb_code_prompt_hide = "Hide code"

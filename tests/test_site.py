@@ -280,6 +280,9 @@ def test_quiz_on_the_page(open_page):
     q1.locator(".lq-input").fill("0.0935")
     q1.locator(".lq-check").click()
     assert q1.locator(".lq-status").inner_text() == "Not quite."
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    quiz.locator(".lq-question").nth(1).screenshot(path=str(ARTIFACTS / "quiz-5.1-q2-after-answers.png"))
+    q1.screenshot(path=str(ARTIFACTS / "quiz-5.1-q1-after-answers.png"))
     # maths in the feedback is typeset
     assert q1.locator(".lq-feedback mjx-container").count() + quiz.locator(".lq-prompt mjx-container").count() > 0
     assert not p.errors and not p.outside
