@@ -309,3 +309,12 @@ def test_a_frontend_slider_change_redraws_in_a_live_kernel():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_jupyterlab_has_the_widget_manager():
+    """`make lab` shows the sliders only if JupyterLab's widget manager comes with ipywidgets."""
+    import sys
+    from pathlib import Path
+
+    manager = Path(sys.prefix) / "share/jupyter/labextensions/@jupyter-widgets/jupyterlab-manager/package.json"
+    assert manager.exists()
