@@ -63,7 +63,7 @@ suppress_warnings = ["mystnb.unknown_mime_type", "myst.xref_missing", "myst.head
 html_theme = "sphinx_book_theme"
 html_static_path = ["_static", "_build/mathjax"]
 html_css_files = ["lemma.css"]
-html_js_files = ["quiz.js"]
+html_js_files = ["quiz.js", "search-maths.js"]
 html_show_sourcelink = False
 html_last_updated_fmt = None
 html_context = {"default_mode": "light"}
@@ -108,3 +108,5 @@ def _repository_links(app, docname, source):
 
 def setup(app):
     app.connect("source-read", _repository_links)
+    # MathJax on every page, the search page included (its excerpts carry LaTeX: site/_static/search-maths.js)
+    app.set_html_assets_policy("always")
