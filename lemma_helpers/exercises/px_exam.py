@@ -1,0 +1,40 @@
+"""Exercises of practical P5.6 Practice on new data: the Exam data (notebook 13)."""
+from . import model_exercise, value_exercise
+
+model_exercise("P5.6.m0", response="normexam", fixed=[], group="school")
+
+
+@value_exercise("P5.6.vpc", "the VPC", tol=5e-4, needs=("m0",),
+                hint="the school variance divided by the sum of the school and pupil variances")
+def _vpc(m0):
+    return float(m0.vpc())
+
+
+model_exercise("P5.6.m1", response="normexam", fixed=["standlrt"], group="school")
+
+
+@value_exercise("P5.6.red_u", "the reduction in the between-school variance", tol=5e-4, needs=("m0", "m1"),
+                hint="a proportion between 0 and 1: subtract the new variance from the old one, then divide by the old one")
+def _red_u(m0, m1):
+    return 1 - m1.level2_cov.iloc[0, 0] / m0.level2_cov.iloc[0, 0]
+
+
+model_exercise("P5.6.m2", response="normexam", fixed=["standlrt"], random=["standlrt"], group="school")
+
+
+@value_exercise("P5.6.lr_slope", "the LR statistic", tol=0.01, needs=("m1", "m2"),
+                hint="twice the log-likelihood of the bigger model minus that of the smaller one")
+def _lr_slope(m1, m2):
+    return 2 * (m2.loglik - m1.loglik)
+
+
+@value_exercise("P5.6.v_school", "the between-school variances", tol=5e-4, needs=("m2",),
+                hint="the middle term is 2 x covariance x standlrt, and the last one uses standlrt squared")
+def _v_school(m2):
+    return m2.level2_variance(standlrt=[-2, -1, 0, 1, 2])
+
+
+_M3 = {"response": "normexam", "fixed": ["standlrt", "female", "schgend"], "random": ["standlrt"],
+       "group": "school"}
+model_exercise("P5.6.m3", **_M3)
+model_exercise("P5.6.m4", level1="~ 0 + C(female)", **_M3)
