@@ -13,6 +13,7 @@ An assignment file (YAML) names the questions of one graded piece of work::
       - section: P5.1
     key:                            # optional: replacement answers, as in a --key file
       5.1.q1: {value: 0.105, tolerance: 0.001}
+    variants: false                 # true: per-student data and keys (docs/VARIANTS.md)
 
 ``lemma-grade DIR --assignment A.yaml`` then grades exactly these questions,
 with these points, in this order: the gradebook has a fixed set of columns
@@ -40,7 +41,7 @@ from . import _bank as B
 from ._validation import LemmaError
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_FIELDS = ("assignment", "title", "due", "mode", "partial_credit", "questions", "key")
+_FIELDS = ("assignment", "title", "due", "mode", "partial_credit", "questions", "key", "variants")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Assignment:
     due: str = ""
     mode: str = "formative"
     partial_credit: bool = False
+    variants: bool = False      # each student gets a variant of the data (a code) and their own computed keys
 
     @property
     def max_points(self) -> float:
@@ -137,8 +139,14 @@ def load_assignment(path: str | Path) -> Assignment:
         keys[qid] = B._override(B.question(qid), spec, f"{where}, key {qid}")
     for qid, pts in points.items():
         keys[qid] = replace(keys[qid], points=pts)
+    variants = data.get("variants", False)
+    if not isinstance(variants, bool):
+        raise _fail(where, "`variants:` is true or false.")
+    if variants and not any(B.question(q).compute for q in order):
+        raise _fail(where, "`variants: true` needs at least one question with a compute: rule (see docs/VARIANTS.md); "
+                           "none of the listed questions has one.")
     title = data.get("title") or aid
-    return Assignment(aid, str(title), tuple(order), keys, due, mode, partial)
+    return Assignment(aid, str(title), tuple(order), keys, due, mode, partial, variants)
 
 
 def _qid(text: str, where: str) -> str:
@@ -193,3 +201,20 @@ def partial_points(chosen: Any, correct: frozenset, labels: list, points: float)
     false = len(set(chosen) - set(correct))
     wrong_options = len(set(labels) - set(correct))
     return points * max(0.0, hits / len(correct) - (false / wrong_options if wrong_options else 0.0))
+
+
+def variant_keys(a: Assignment, code: str) -> dict:
+    """The keys of one student's variant: every question with a ``compute:`` rule gets its answer computed
+    on the data of ``code``; the others keep the assignment's key."""
+    from ._variants import compute_value
+
+    keys = dict(a.keys)
+    for qid in a.questions:
+        spec = B.question(qid).compute
+        if spec:
+            value = compute_value(spec, code)
+            tol = float(spec["tolerance"])
+            keys[qid] = B.Key(points=a.keys[qid].points, low=value - tol, high=value + tol,
+                              explanation=f"Computed from the models on your variant of the data ({code}): "
+                                          f"{value:.6g}.")
+    return keys

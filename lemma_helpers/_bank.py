@@ -79,6 +79,7 @@ class Question:
     hint: str
     feedback_wrong: str
     key: Key
+    compute: Any = None      # how the answer is computed from the data (numeric questions; see _variants)
 
     @property
     def labels(self) -> list:
@@ -155,7 +156,7 @@ def _question_from_dict(d: dict, section: str, source: str) -> Question:
                   explanation=d["explanation"], distractors=_text_distractors(d.get("distractors")))
     number = int(d["id"].rsplit(".q", 1)[1])
     q = Question(d["id"], section, number, qtype, d["kind"], d["prompt"].strip(), options,
-                 d.get("hint", "").strip(), d.get("feedback_wrong", "").strip(), key)
+                 d.get("hint", "").strip(), d.get("feedback_wrong", "").strip(), key, d.get("compute"))
     _check_question(q, source)
     return q
 
@@ -163,6 +164,12 @@ def _question_from_dict(d: dict, section: str, source: str) -> Question:
 def _check_question(q: Question, source: str) -> None:
     """Checks that the schema cannot express."""
     where = f"{source}, question {q.id}"
+    if q.compute is not None:
+        if q.type != "numeric":
+            raise LemmaError(f"{where}: only a numeric question can have compute:.")
+        from ._variants import check_spec
+
+        check_spec(q.compute, where)
     if not q.id.startswith(q.section + ".q"):
         raise LemmaError(f"{where}: the id must start with '{q.section}.q' (the file's section).")
     if len(set(q.labels)) != len(q.labels):

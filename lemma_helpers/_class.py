@@ -176,7 +176,7 @@ def merge(student: str, subs: list) -> Submission:
     if len(subs) == 1:
         one = subs[0]
         return Submission(student, one.file, one.sha256, one.answers, list(one.problems), list(one.notes),
-                          list(one.statuses), one.executed)
+                          list(one.statuses), list(one.declared), one.executed)
     merged = Submission(student, ", ".join(s.file for s in subs))
     for s in subs:
         for qid, answers in s.answers.items():
@@ -184,6 +184,7 @@ def merge(student: str, subs: list) -> Submission:
         merged.problems += [f"{s.file}: {p}" for p in s.problems]
         merged.notes += [f"{s.file}: {n}" for n in s.notes]
         merged.statuses += s.statuses
+        merged.declared += s.declared
     return merged
 
 

@@ -55,6 +55,7 @@ class Submission:
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     statuses: list = field(default_factory=list)
+    declared: list = field(default_factory=list)  # what lh.start_assignment recorded: [{"assignment", "code"}]
     executed: Any = None
 
     def problem(self, text: str, status: str) -> None:
@@ -75,7 +76,8 @@ class Submission:
 
     @classmethod
     def from_json(cls, d: dict) -> "Submission":
-        return cls(**{k: d[k] for k in ("student", "file", "sha256", "answers", "problems", "notes", "statuses")})
+        return cls(**{k: d[k] for k in ("student", "file", "sha256", "answers", "problems", "notes", "statuses")},
+                   declared=d.get("declared", []))
 
 
 @dataclass(frozen=True)
@@ -140,18 +142,22 @@ def question_order(qid: str) -> tuple:
     return B.section_sort_key(section) + (int(number),)
 
 
-def write_gradebook(path: Path, subs: list, marks: dict, columns: list, names: dict | None = None) -> None:
-    """CSV: ``student`` (and ``name`` with a roster), ``status``, one column per question (points; empty = not
-    answered), ``total``."""
+def write_gradebook(path: Path, subs: list, marks: dict, columns: list, names: dict | None = None,
+                    variants: dict | None = None) -> None:
+    """CSV: ``student`` (and ``name`` with a roster), ``status`` (and ``variant`` with per-student variants),
+    one column per question (points; empty = not answered), ``total``."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["student", *(["name"] if names is not None else []), "status", *columns, "total"])
+        w.writerow(["student", *(["name"] if names is not None else []), "status",
+                    *(["variant"] if variants is not None else []), *columns, "total"])
         for sub in subs:
             m = marks[sub.student]
             row = [_fmt(m[c].points) if c in m else "" for c in columns]
             name = [csv_safe(names.get(sub.student, ""))] if names is not None else []
-            w.writerow([csv_safe(sub.student), *name, sub.status, *row, _fmt(sum(mk.points for mk in m.values()))])
+            variant = [csv_safe(variants.get(sub.student, ""))] if variants is not None else []
+            w.writerow([csv_safe(sub.student), *name, sub.status, *variant, *row,
+                        _fmt(sum(mk.points for mk in m.values()))])
     os.replace(tmp, path)
 
 

@@ -114,6 +114,21 @@ def read_all(items: list) -> list:
     return out
 
 
+ASSIGNMENT_MIME = "application/vnd.lemma.assignment+json"
+
+
+def collect_declared(nb) -> list:
+    """What ``lh.start_assignment`` recorded in an executed notebook: ``[{"assignment": ..., "code": ...}]``."""
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            record = out.get("data", {}).get(ASSIGNMENT_MIME) if out.get("output_type") == "display_data" else None
+            if isinstance(record, dict):
+                found.append({"assignment": clean_text(record.get("assignment", ""), 64),
+                              "code": clean_text(record.get("code") or "", 16)})
+    return found[:20]
+
+
 PLACEHOLDER = "*Write your answer here.*"
 
 

@@ -42,7 +42,8 @@ import nbformat
 
 from . import _bank as B
 from . import _sandbox
-from ._assignment import Assignment, load_assignment, template, with_key_file
+from ._assignment import Assignment, load_assignment, template, variant_keys, with_key_file
+from ._variants import read_secret, student_code
 from ._class import (
     feedback_archives, find_submissions, load_roster, merge, merge_marks, owners, unzip, write_canvas,
     write_marking_sheet, write_moodle,
@@ -53,7 +54,7 @@ from ._gradebook import (
     write_gradebook,
 )
 from ._submissions import (  # noqa: F401 - load_submission and read_submission are part of the interface
-    collect_answers, load_submission, read_all, read_submission, written_answers,
+    collect_answers, collect_declared, load_submission, read_all, read_submission, written_answers,
 )
 from ._validation import LemmaError
 
@@ -206,6 +207,7 @@ async def _grade_one(student: str, name: str, data: bytes, run: _Run, slot: int,
         return sub
     await _execute(sub, nb, run, slot, limits)
     sub.answers = collect_answers(nb)
+    sub.declared = collect_declared(nb)
     if not sub.answers and "not run" not in sub.statuses:
         sub.problem("no answers recorded (lh.check was never called, or never reached)", "no answers")
     return sub
@@ -245,6 +247,7 @@ def _safe_name(student: str) -> str:
 
 def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None = None,
           assignment: str | Path | Assignment | None = None, roster: str | Path | None = None,
+          secret_file: str | Path | None = None,
           exports: Sequence[str] = (), limits: Limits | None = None, jobs: int = 1, reveal: bool = False,
           keep_executed: bool = True, quiet: bool = False, sandbox: str = "auto", resume: bool = False,
           stream=None) -> list:
@@ -272,6 +275,12 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     else:
         key = {**B.shipped_key(), **overrides}
         overridden = set(overrides)
+    secret = None
+    if assignment is not None and assignment.variants:
+        if secret_file is None:
+            raise LemmaError(f"Assignment {assignment.id} gives each student a variant of the data: pass the "
+                             "assignment's secret with --secret-file (the file you made the codes with).")
+        secret = read_secret(secret_file)
     students = load_roster(roster) if roster else None
     unknown_exports = sorted(set(exports) - {"moodle", "canvas"})
     if unknown_exports:
@@ -332,14 +341,18 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
                 info.update(canvas=e.platform["canvas"], canvas_uid=e.owner)
         platforms[owner] = info
         rows_by_file += [(owner, part) for part in parts]
-    marks = {s.student: score_submission(s, key, overridden, assignment) for s in subs}
+    keys, variant_status = {s.student: key for s in subs}, None
+    if secret is not None:
+        keys, variant_status = _variant_keys(subs, assignment, secret, key)
+        overridden = overridden | {q for q in assignment.questions if B.question(q).compute}
+    marks = {s.student: score_submission(s, keys[s.student], overridden, assignment) for s in subs}
     columns = (list(assignment.questions) if assignment is not None else
                sorted({qid for m in marks.values() for qid in m}, key=question_order))
-    write_gradebook(out, subs, marks, columns, names if students is not None else None)
+    write_gradebook(out, subs, marks, columns, names if students is not None else None, variant_status)
     _write_by_notebook(out.with_name("grades_by_notebook.csv"), rows_by_file, key, overridden, assignment)
     feedback = {}
     for sub in subs:
-        feedback[sub.student] = feedback_text(sub, marks[sub.student], columns, key, reveal, assignment)
+        feedback[sub.student] = feedback_text(sub, marks[sub.student], columns, keys[sub.student], reveal, assignment)
         _write_outputs(sub, out.parent, feedback[sub.student], False)
     maximum = sum(key[c].points for c in columns)
     totals = {sub.student: sum(m.points for m in marks[sub.student].values()) for sub in subs}
@@ -376,6 +389,30 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     (out.parent / "grading_summary.txt").write_text(text, encoding="utf-8")
     print(text, end="", file=stream)
     return subs
+
+
+def _variant_keys(subs: list, assignment: Assignment, secret: bytes, key: dict) -> tuple:
+    """Each student's own key, and whether the code their notebook recorded is theirs."""
+    codes = {s.student: student_code(secret, assignment.id, s.student) for s in subs}
+    owner_of = {c: sid for sid, c in codes.items()}
+    keys, status = {}, {}
+    for s in subs:
+        keys[s.student] = {**key, **variant_keys(assignment, codes[s.student])}
+        used = sorted({d.get("code", "") for d in s.declared if d.get("code")})
+        if s.status == "missing":
+            status[s.student] = ""
+        elif not used:
+            status[s.student] = "no code"
+            s.notes.append("no variant code was recorded (lh.start_assignment(..., code=...) was not run): the "
+                           "notebook used the full data, not your variant, so computed answers will not match")
+        elif used == [codes[s.student]]:
+            status[s.student] = "ok"
+        else:
+            others = [owner_of[c] for c in used if c in owner_of and owner_of[c] != s.student]
+            status[s.student] = (f"another student's code ({', '.join(others)})" if others else "unknown code")
+            s.notes.append(f"the notebook used variant code(s) {', '.join(used)}, not your own: graded against "
+                           "your own variant's key")
+    return keys, status
 
 
 def _write_by_notebook(path: Path, rows: list, key: dict, overridden: set, assignment) -> None:
@@ -464,6 +501,54 @@ def _template_main(argv: list) -> int:
     return 0
 
 
+def _variants_main(command: str, argv: list) -> int:
+    p = argparse.ArgumentParser(
+        prog=f"lemma-grade {command}",
+        description=("Write each student's variant code for an assignment (to hand out)." if command == "codes" else
+                     "Print one student's variant code and key (to check by hand)."))
+    p.add_argument("--assignment", required=True, metavar="YAML", help="the assignment file (with variants: true)")
+    p.add_argument("--secret-file", required=True, metavar="FILE", help="the assignment's secret (keep it private)")
+    if command == "codes":
+        p.add_argument("--roster", required=True, metavar="CSV", help="class list with an id column")
+        p.add_argument("--out", metavar="CSV", help="file to write (default: standard output)")
+    else:
+        p.add_argument("--student", required=True, metavar="ID", help="the student's id (as on the roster)")
+    a = p.parse_args(argv)
+    try:
+        assignment, secret = load_assignment(a.assignment), read_secret(a.secret_file)
+        if command == "codes":
+            import csv
+            import io
+
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(["id", "name", "email", "code"])
+            for st in load_roster(a.roster):
+                w.writerow([csv_safe(st.id), csv_safe(st.name), csv_safe(st.email),
+                            student_code(secret, assignment.id, st.id)])
+            if a.out:
+                Path(a.out).write_text(buf.getvalue(), encoding="utf-8")
+            else:
+                sys.stdout.write(buf.getvalue())
+            return 0
+        code = student_code(secret, assignment.id, a.student)
+        keys = variant_keys(assignment, code)
+        print(f"assignment {assignment.id}, student {a.student}, variant code {code}")
+        for qid in assignment.questions:
+            print(f"{qid}: {_describe(qid, keys[qid])}"
+                  + ("  (computed on the variant)" if B.question(qid).compute else ""))
+    except LemmaError as err:
+        print(f"lemma-grade {command}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _describe(qid: str, key) -> str:
+    from .quiz import describe_key
+
+    return describe_key(B.question(qid), key)
+
+
 def _merge_main(argv: list) -> int:
     p = argparse.ArgumentParser(
         prog="lemma-grade merge",
@@ -491,6 +576,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _template_main(argv[1:])
     if argv[:1] == ["merge"]:
         return _merge_main(argv[1:])
+    if argv[:1] in (["codes"], ["key"]):
+        return _variants_main(argv[0], argv[1:])
     p = argparse.ArgumentParser(
         prog="lemma-grade",
         description="Run every submitted notebook in DIR in a sandbox of its own with limits, read back the "
@@ -510,6 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kernel (default 4096)")
     p.add_argument("--max-output", type=float, default=20, metavar="MB",
                    help="output kept per notebook (default 20 MB; a cell keeps at most 1 MB)")
+    p.add_argument("--secret-file", metavar="FILE",
+                   help="the assignment's secret, for an assignment with per-student variants (variants: true)")
     p.add_argument("--roster", metavar="CSV", help="class list: columns id (required), name, email, platform_id; "
                    "one gradebook row per student on it, missing ones included")
     p.add_argument("--export", nargs="+", choices=["moodle", "canvas"], default=[], metavar="PLATFORM",
@@ -543,7 +632,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             B.load_key(a.key)          # fail before running anything
         assignment = load_assignment(a.assignment) if a.assignment else None
         grade(directory, a.out, key_file=a.key, assignment=assignment, roster=a.roster, exports=a.export,
-              limits=limits, jobs=a.jobs,
+              secret_file=a.secret_file, limits=limits, jobs=a.jobs,
               reveal=a.reveal_answers,
               keep_executed=not a.no_executed, quiet=a.quiet, sandbox="none" if a.no_sandbox else "auto",
               resume=a.resume)

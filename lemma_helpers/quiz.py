@@ -316,7 +316,7 @@ class Recorded:
                 f"</strong>: {html.escape(repr(self).split(': ', 1)[1])}</p></div>")
 
 
-def start_assignment(name: str, *, mode: str = "summative") -> None:
+def start_assignment(name: str, *, mode: str = "summative", code: str | None = None) -> None:
     """Start a graded assignment in this notebook: from now on :func:`check` records answers without saying
     whether they are right (``mode="summative"``), and the worked answers stay hidden.
 
@@ -326,6 +326,10 @@ def start_assignment(name: str, *, mode: str = "summative") -> None:
         The assignment's id, as your instructor gave it (e.g. ``'quiz-5.1'``).
     mode : {'summative', 'formative'}
         ``'formative'`` keeps the usual feedback (a practice run of the assignment).
+    code : str, optional
+        Your variant code, when your instructor gave you one (``'ABCD-EFGH'``):
+        from now on ``lh.load_dataset`` returns your own version of the data
+        (a subset of its groups), and the code is recorded with your answers.
 
     Examples
     --------
@@ -340,12 +344,19 @@ def start_assignment(name: str, *, mode: str = "summative") -> None:
         raise TypeError(f"The assignment name is a string such as 'quiz-5.1', got {name!r}.")
     if mode not in ("summative", "formative"):
         raise unknown_name("mode", mode, ["summative", "formative"])
+    if code is not None:
+        from ._variants import normalise_code
+
+        code = normalise_code(code)
     _ASSIGNMENT.clear()
-    _ASSIGNMENT.update(name=name.strip(), mode=mode)
+    _ASSIGNMENT.update(name=name.strip(), mode=mode, **({"code": code} if code else {}))
     message = (f"Assignment {name.strip()}: your answers are recorded, and you get feedback once it has been "
                "graded." if mode == "summative" else
                f"Assignment {name.strip()} (practice): lh.check gives feedback as usual.")
-    if not _emit({"text/plain": message, ASSIGNMENT_MIME: {"assignment": name.strip(), "mode": mode}}):
+    if code:
+        message += f" Your variant code is {code}: lh.load_dataset now gives your own version of the data."
+    record = {"assignment": name.strip(), "mode": mode, **({"code": code} if code else {})}
+    if not _emit({"text/plain": message, ASSIGNMENT_MIME: record}):
         print(message)
 
 

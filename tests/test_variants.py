@@ -1,0 +1,173 @@
+"""Per-student variants: codes, variant data, computed keys, and grading each student against their own key.
+
+The example bank and assignment are those of docs/examples/variants (section V5.1: five numeric questions
+on the school leavers data, each with a compute: rule).
+"""
+import contextlib
+import importlib
+import io
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+import lemma_helpers as lh
+from lemma_helpers import _assignment as A
+from lemma_helpers import _variants as V
+
+G = importlib.import_module("lemma_helpers.grading")
+B = importlib.import_module("lemma_helpers._bank")
+Q = importlib.import_module("lemma_helpers.quiz")
+RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers._sandbox").probe({}) else []
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "variants"
+SECRET = b"test-secret-0123456789"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def example_bank():
+    lh.add_question_bank(EXAMPLE / "bank")
+    yield
+    Q._ASSIGNMENT.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_assignment():
+    yield
+    Q._ASSIGNMENT.clear()
+
+
+def test_codes_are_deterministic_private_and_well_formed():
+    a = V.student_code(SECRET, "quiz-v51", "s001")
+    assert a == V.student_code(SECRET, "quiz-v51", "s001") == "3IBC-XSJW"
+    others = {V.student_code(SECRET, "quiz-v51", f"s{i:03d}") for i in range(200)}
+    assert len(others) == 200                                            # every student their own code
+    assert V.student_code(b"another-secret-012345", "quiz-v51", "s001") != a
+    assert V.student_code(SECRET, "quiz-v52", "s001") != a
+    assert V.normalise_code(" 3ibc xsjw ") == a
+    with pytest.raises(lh.LemmaError, match="is not a variant code: a code has 8 letters"):
+        V.normalise_code("1234-5678")
+
+
+def test_the_secret_must_be_long_enough(tmp_path):
+    (tmp_path / "s").write_text("short")
+    with pytest.raises(lh.LemmaError, match="too short .* at least 16 random characters"):
+        V.read_secret(tmp_path / "s")
+
+
+def test_variant_data_are_the_same_for_a_code_and_differ_between_codes():
+    a = lh.load_dataset("ssls", variant="3IBC-XSJW")
+    assert a["schoolid"].nunique() == 300 and a.equals(lh.load_dataset("ssls", variant="3ibc-xsjw"))
+    b = lh.load_dataset("ssls", variant=V.student_code(SECRET, "quiz-v51", "s002"))
+    assert set(a["schoolid"]) != set(b["schoolid"])
+    full = lh.load_dataset("ssls")
+    sizes = full.groupby("schoolid", observed=True).size()
+    kept = a.groupby("schoolid", observed=True).size()
+    assert (kept.to_numpy() == sizes.loc[list(kept.index)].to_numpy()).all()     # whole schools are kept
+    assert lh.load_dataset("ess_hedonism", variant="3IBC-XSJW")["country"].nunique() == 15
+    lh.start_assignment("quiz-v51", code="3IBC-XSJW")
+    assert lh.load_dataset("ssls").equals(a)                             # the assignment's code is used
+
+
+def test_keys_agree_with_lme4_on_one_variant():
+    # R: v <- ssls[ssls$schoolid %in% <the 300 schools of code 3IBC-XSJW>, ]; lme4 1.1-31
+    #    m0 <- lmer(score ~ 1 + (1 | schoolid), v, REML = FALSE): deviance 167286.783318, s2_u 69.252053,
+    #    s2_e 254.219366, VPC 0.214090; m1 <- lmer(score ~ cohort90 + (1 | schoolid), v, REML = FALSE):
+    #    deviance 164000.505167, cohort90 1.213831, s2_u 54.932939; fall in s2_u 0.206768; LR 3286.2782
+    v = lh.load_dataset("ssls", variant="3IBC-XSJW")
+    assert len(v) == 19876
+    keys = A.variant_keys(A.load_assignment(EXAMPLE / "quiz-v51.yaml"), "3IBC-XSJW")
+    middle = {q: (k.low + k.high) / 2 for q, k in keys.items()}
+    assert middle["V5.1.q1"] == pytest.approx(0.214090, abs=1e-6)
+    assert middle["V5.1.q2"] == pytest.approx(69.252053, abs=1e-4)
+    assert middle["V5.1.q3"] == pytest.approx(1.213831, abs=1e-6)
+    assert middle["V5.1.q4"] == pytest.approx(0.206768, abs=1e-6)
+    assert middle["V5.1.q5"] == pytest.approx(3286.2782, abs=1e-3)
+
+
+def test_the_bank_s_answers_are_the_computed_values_on_the_full_data():
+    for qid in [f"V5.1.q{i}" for i in range(1, 6)]:
+        q = B.question(qid)
+        assert q.key.low <= V.compute_value(q.compute, None) <= q.key.high, qid
+
+
+def test_every_student_has_their_own_key_and_right_answers_fail_on_another_s():
+    a = A.load_assignment(EXAMPLE / "quiz-v51.yaml")
+    codes = [V.student_code(SECRET, a.id, s) for s in ("s001", "s002", "s003")]
+    keys = [A.variant_keys(a, c) for c in codes]
+    for qid in a.questions:
+        mids = [(k[qid].low + k[qid].high) / 2 for k in keys]
+        assert len(set(np.round(mids, 8))) == 3, qid                 # different on every question
+        assert all(k[qid].low <= m <= k[qid].high for k, m in zip(keys, mids))
+        assert not keys[1][qid].low <= mids[0] <= keys[1][qid].high, qid   # s001's answer fails on s002's key
+
+
+def test_a_variant_assignment_needs_compute_rules_and_a_secret(tmp_path):
+    (tmp_path / "a.yaml").write_text("assignment: x\nvariants: true\nquestions: [5.1.q1]\n")
+    with pytest.raises(lh.LemmaError, match="needs at least one question with a compute: rule"):
+        A.load_assignment(tmp_path / "a.yaml")
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s1.ipynb").write_text("")
+    rc = G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv"), "--assignment",
+                 str(EXAMPLE / "quiz-v51.yaml"), *RUN_ARGS])
+    assert rc == 2
+
+
+def test_codes_and_key_commands(tmp_path, capsys):
+    (tmp_path / "secret").write_bytes(SECRET)
+    (tmp_path / "roster.csv").write_text("id,name,email\ns001,Amy,amy@x\ns002,Ben,ben@x\n")
+    assert G.main(["codes", "--assignment", str(EXAMPLE / "quiz-v51.yaml"), "--roster", str(tmp_path / "roster.csv"),
+                   "--secret-file", str(tmp_path / "secret")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == ["id,name,email,code", "s001,Amy,amy@x,3IBC-XSJW"]
+    assert G.main(["key", "--assignment", str(EXAMPLE / "quiz-v51.yaml"), "--student", "s001",
+                   "--secret-file", str(tmp_path / "secret")]) == 0
+    out = capsys.readouterr().out
+    assert "variant code 3IBC-XSJW" in out and "V5.1.q1: between 0.21209 and 0.21609  (computed on the variant)" in out
+
+
+# ----- grading a class: each against their own key; shared codes and no code are caught ----------------
+
+SOLUTION = """\
+ssls = lh.load_dataset("ssls")
+m0 = lh.fit("score ~ 1 + (1 | schoolid)", data=ssls)
+m1 = lh.fit("score ~ cohort90 + (1 | schoolid)", data=ssls)
+lh.check("V5.1.q1", round(m0.vpc(), 3))
+lh.check("V5.1.q2", round(float(m0.level2_cov.iloc[0, 0]), 2))
+lh.check("V5.1.q3", round(float(m1.fixed.loc["cohort90", "estimate"]), 3))
+lh.check("V5.1.q4", round(1 - float(m1.level2_cov.iloc[0, 0] / m0.level2_cov.iloc[0, 0]), 3))
+lh.check("V5.1.q5", round(lh.lr_test(m0, m1).statistic, 1))
+"""
+
+
+def _nb(code):
+    start = "import lemma_helpers as lh\n" + (f"lh.start_assignment('quiz-v51', code='{code}')" if code else "")
+    return new_notebook(cells=[new_code_cell(start), new_code_cell(SOLUTION)])
+
+
+def test_each_student_is_graded_against_their_own_variant(tmp_path):
+    (tmp_path / "secret").write_bytes(SECRET)
+    (tmp_path / "roster.csv").write_text("id,name\ns001,Amy\ns002,Ben\ns004,Cat\n")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    amy = V.student_code(SECRET, "quiz-v51", "s001")
+    nbformat.write(_nb(amy), str(subs / "s001.ipynb"))          # her own code: all right
+    nbformat.write(_nb(amy), str(subs / "s002.ipynb"))          # Ben ran Amy's notebook, with her code
+    # Cat never entered a code and used the full data. (A student's variant can come close to the full data on
+    # one question by chance: s003's VPC is within the tolerance of the full data's, so Cat is s004.)
+    nbformat.write(_nb(None), str(subs / "s004.ipynb"))
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        rc = G.main([str(subs), "--out", str(tmp_path / "out" / "grades.csv"), "--roster", str(tmp_path / "roster.csv"),
+                     "--assignment", str(EXAMPLE / "quiz-v51.yaml"), "--secret-file", str(tmp_path / "secret"),
+                     "--jobs", "2", "--quiet", *RUN_ARGS])
+    assert rc == 0, stdout.getvalue()
+    assert (tmp_path / "out" / "grades.csv").read_text() == (
+        "student,name,status,variant,V5.1.q1,V5.1.q2,V5.1.q3,V5.1.q4,V5.1.q5,total\n"
+        "s001,Amy,ok,ok,1,1,1,1,1,5\n"
+        "s002,Ben,ok,another student's code (s001),0,0,0,0,0,0\n"
+        "s004,Cat,ok,no code,0,0,0,0,0,0\n")
+    ben = (tmp_path / "out" / "feedback" / "s002.md").read_text()
+    assert "the notebook used variant code(s) " + amy + ", not your own" in ben
+    assert "no variant code was recorded" in (tmp_path / "out" / "feedback" / "s004.md").read_text()
