@@ -171,3 +171,13 @@ def test_each_student_is_graded_against_their_own_variant(tmp_path):
     ben = (tmp_path / "out" / "feedback" / "s002.md").read_text()
     assert "the notebook used variant code(s) " + amy + ", not your own" in ben
     assert "no variant code was recorded" in (tmp_path / "out" / "feedback" / "s004.md").read_text()
+
+
+def test_the_example_notebook_asks_exactly_the_assignment_s_questions():
+    import re
+
+    nb = nbformat.read(str(EXAMPLE / "quiz-v51.ipynb"), as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    asked = re.findall(r'lh\.check\("([^"]+)"', code)
+    assert asked == list(A.load_assignment(EXAMPLE / "quiz-v51.yaml").questions)
+    assert 'lh.start_assignment("quiz-v51", code=' in code
