@@ -7,220 +7,42 @@ model's formulas (only :func:`explore_refit` refits, with the fast engine).
 side, for readers of a stored notebook, a web page or a PDF, where sliders do
 not move.
 
-The widget draws with matplotlib's Agg renderer into a PNG image widget, so it
-works in JupyterLab without extra extensions and can be driven from code:
-``w.set(sigma2_u=0.2)`` moves a slider exactly as a reader would, and
-``w.numbers`` holds the values the picture shows.
+The widget (``_explore_widget.py``) draws with matplotlib's Agg renderer into a
+PNG image widget, so JupyterLab needs only the widget manager that comes with
+ipywidgets, and it can be driven from code: ``w.set(sigma2_u=0.2)`` moves a
+slider exactly as a reader would, and ``w.numbers`` holds the values the
+picture shows.
 """
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import replace
-from typing import Callable, Sequence
 
-import ipywidgets as widgets
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 from threadpoolctl import threadpool_limits
 
 from ._validation import LemmaError, check_dataframe
 from .plotting import BLUE, DARK, GREEN, GREY, ORANGE, VERMILLION
 
-__all__ = ["Exploration", "explore_shrinkage", "explore_vpc", "explore_random_slopes",
-           "explore_level1_variance", "explore_refit"]
+if TYPE_CHECKING:
+    from ._explore_widget import Exploration
 
-Drawer = Callable[[object, dict], dict]   # (Axes, slider values) -> numbers drawn
+__all__ = ["explore_shrinkage", "explore_vpc", "explore_random_slopes", "explore_level1_variance",
+           "explore_refit"]
+
 _SEED = 2026
-_INVALID = dict(color=VERMILLION, fontsize=9, ha="center", va="center", wrap=True)
 
 
-# ---- the widget --------------------------------------------------------------------------
-class Exploration(widgets.VBox):
-    """Sliders above a picture that is redrawn from formulas whenever a slider moves.
+def _widgets():
+    """The widget module, imported on first use: ipywidgets takes a while to import, and
+    ``import lemma_helpers`` (also used by the grading command) should stay quick."""
+    from . import _explore_widget
 
-    Attributes
-    ----------
-    sliders : dict
-        The slider widgets by name; ``values`` gives their current values.
-    figure : matplotlib.figure.Figure
-        The picture last drawn (one panel per view).
-    numbers : dict
-        The numbers the picture shows (e.g. ``k_j`` of each simulated group).
-    """
-
-    def __init__(self, name: str, sliders: dict, drawers: Sequence[Drawer], settings: Sequence[dict],
-                 label: Callable[[dict], str]):
-        super().__init__()
-        self.name = name
-        self.sliders = dict(sliders)
-        self._drawers = list(drawers)
-        self._settings = [dict(s) for s in settings]
-        self._label = label
-        self.numbers: dict = {}
-        self.figure = Figure(figsize=(4.6 * len(self._drawers), 3.6), dpi=80, layout="constrained")
-        FigureCanvasAgg(self.figure)
-        self.image = widgets.Image(format="png")
-        for s in self.sliders.values():
-            s.style = {"description_width": "16em"}
-            s.layout = widgets.Layout(width="36em")
-            s.observe(self._on_change, names="value")
-        self.children = [widgets.VBox(list(self.sliders.values())), self.image]
-        self.update()
-
-    @property
-    def values(self) -> dict:
-        """Current slider values by name."""
-        return {k: s.value for k, s in self.sliders.items()}
-
-    def set(self, **values) -> None:
-        """Move sliders, as a reader would (the picture is redrawn once).
-
-        A value outside a slider's range is clipped to the range, as the slider itself does.
-        """
-        unknown = sorted(set(values) - set(self.sliders))
-        if unknown:
-            raise LemmaError(f"{self.name} has no slider {unknown[0]!r}; its sliders are: "
-                             f"{', '.join(self.sliders)}.")
-        with self.hold_trait_notifications():
-            for k, v in values.items():
-                s = self.sliders[k]
-                s.unobserve(self._on_change, names="value")
-                s.value = min(max(v, s.min), s.max)
-                s.observe(self._on_change, names="value")
-        self.update()
-
-    def _on_change(self, change) -> None:
-        self.update()
-
-    def _draw(self, axes, values: dict) -> dict:
-        numbers = {}
-        for ax, drawer in zip(axes, self._drawers):
-            numbers.update(drawer(ax, values))
-        return numbers
-
-    def update(self) -> None:
-        """Redraw the picture for the current slider values."""
-        axes = self.figure.axes
-        if not axes:
-            axes = list(self.figure.subplots(1, len(self._drawers), squeeze=False)[0])
-        for ax in axes:
-            ax.cla()
-        self.numbers = self._draw(axes, self.values)
-        self.image.value = _png(self.figure)
-        # the layout is computed once, on the first drawing; later drawings reuse it (faster)
-        self.figure.set_layout_engine("none")
-
-    def static(self, settings: Sequence[dict] | None = None):
-        """Small multiples: the same pictures for a few slider settings, side by side.
-
-        Parameters
-        ----------
-        settings : list of dict, optional
-            Slider values for each column (values not given keep the current
-            ones); by default three or four settings chosen to show the relation.
-
-        Returns
-        -------
-        matplotlib.figure.Figure
-            One column per setting, one row per view, drawn with pyplot so that
-            the notebook shows it (end the cell with ``plt.show()``).
-        """
-        import matplotlib.pyplot as plt
-
-        settings = self._settings if settings is None else [dict(s) for s in settings]
-        rows, cols = len(self._drawers), len(settings)
-        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.1 * rows), layout="constrained",
-                                 squeeze=False)
-        for j, setting in enumerate(settings):
-            values = {**self.values, **{k: _clip(self.sliders[k], v) for k, v in setting.items()}}
-            self._draw(axes[:, j], {**values, "_static": True})
-            axes[0, j].set_title(self._label(values), fontsize=9)
-        for row in axes:   # one scale per row, labels and legend once, so the columns compare at a glance
-            for get, put in ((lambda a: a.get_xlim(), lambda a, v: a.set_xlim(v)),
-                             (lambda a: a.get_ylim(), lambda a, v: a.set_ylim(v))):
-                lims = np.array([get(a) for a in row])
-                flip = lims[0, 0] > lims[0, 1]
-                lo, hi = lims.min(), lims.max()
-                for a in row:
-                    put(a, (hi, lo) if flip else (lo, hi))
-            for a in row[1:]:
-                a.set_ylabel("")
-                if a.get_legend() is not None:
-                    a.get_legend().remove()
-        return fig
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.values.items())
-        return f"<{self.name}: {shown}; move the sliders in JupyterLab>"
-
-
-def _png(fig: Figure) -> bytes:
-    """The figure as PNG bytes: one Agg drawing, fast compression (the widget redraws often)."""
-    from PIL import Image
-
-    fig.canvas.draw()
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
-
-
-def _clip(slider, v):
-    return min(max(v, slider.min), slider.max)
-
-
-def _fmt(v) -> str:
-    return f"{v:,d}" if isinstance(v, (int, np.integer)) else f"{v:.3g}"
-
-
-def _step(hi: float) -> float:
-    return float(10 ** np.floor(np.log10(hi / 1000)))
-
-
-def _nice(v: float) -> float:
-    """A round upper end for a slider starting at v (about 4 v)."""
-    top = 4 * abs(v) if v else 1.0
-    e = 10 ** np.floor(np.log10(top))
-    return float(np.ceil(top / e) * e)
-
-
-def _float_slider(desc: str, start: float, lo: float, hi: float, step: float | None = None,
-                  continuous: bool = True) -> widgets.FloatSlider:
-    step = step or _step(hi - lo)
-    start = float(np.clip(round(round(start / step) * step, 12), lo, hi))
-    return widgets.FloatSlider(value=start, min=lo, max=hi, step=step, description=desc,
-                               readout_format=".3g", continuous_update=continuous)
-
-
-def _variance_slider(desc: str, start: float, *, positive: bool = False) -> widgets.FloatSlider:
-    hi = _nice(start)
-    step = _step(hi)
-    return _float_slider(desc, start, step if positive else 0.0, hi, step)
-
-
-def _note(ax, text: str) -> None:
-    ax.text(0.03, 0.97, text, transform=ax.transAxes, fontsize=8.5, va="top", ha="left", color=DARK,
-            bbox=dict(boxstyle="round", fc="white", ec=GREY, alpha=0.85))
-
-
-def _intervals(ax, est, se, pos, colour, marker, label, gid) -> None:
-    """Estimates with 95% intervals (est +/- 1.96 se) as two plain lines (quicker than errorbar)."""
-    lo, hi = est - 1.96 * se, est + 1.96 * se
-    xs = np.column_stack([lo, hi, np.full_like(lo, np.nan)]).ravel()
-    ys = np.column_stack([pos, pos, np.full_like(lo, np.nan)]).ravel()
-    ax.plot(xs, ys, color=colour, lw=1.5)
-    ax.plot(est, pos, marker, color=colour, label=label, gid=gid)
-
-
-def _variances(m, func: str):
-    if m is None:
-        return None
-    if not (hasattr(m, "level2_cov") and hasattr(m, "design")):
-        raise TypeError(f"{func} starts from a model fitted with lh.fit(...), got {type(m).__name__}.")
-    return m
+    return _explore_widget
 
 
 # ---- 1. shrinkage ------------------------------------------------------------------------
@@ -255,7 +77,8 @@ def explore_shrinkage(m=None) -> Exploration:
     >>> round(w.numbers["k_at"][10], 3)   # 0.09 / (0.09 + 0.9 / 10)
     0.5
     """
-    m = _variances(m, "explore_shrinkage")
+    W = _widgets()
+    m = W._variances(m, "explore_shrinkage")
     s2_u, s2_e = (0.08977, 0.88506) if m is None else (float(m.level2_cov.iloc[0, 0]), float(m.level1_cov.iloc[0, 0]))
     # one fixed, typical draw (seed 2024): as on average, the shrunken effects of these twelve
     # groups lie closer to the true ones than the raw effects do, at every slider setting
@@ -287,10 +110,10 @@ def explore_shrinkage(m=None) -> Exploration:
         if su > 0:
             half = se / su
             ax.axvline(half, color=GREY, ls="--", lw=1, gid="half_way")
-            _note(ax, f"$k_j$ = 0.5 at $n_j = \\sigma^2_e/\\sigma^2_u$ = {half:.3g}")
+            W._note(ax, f"$k_j$ = 0.5 at $n_j = \\sigma^2_e/\\sigma^2_u$ = {half:.3g}")
             out["half_size"] = half
         else:
-            _note(ax, "$\\sigma^2_u$ = 0: groups do not differ,\nso every effect is shrunk to 0")
+            W._note(ax, "$\\sigma^2_u$ = 0: groups do not differ,\nso every effect is shrunk to 0")
             out["half_size"] = np.inf
         ax.legend(loc="lower right", fontsize=8)
         return out
@@ -317,12 +140,12 @@ def explore_shrinkage(m=None) -> Exploration:
         return {"sizes": nj, "k": k, "raw": raw, "shrunken": shrunk, "true": true,
                 "rmse_raw": rmse(raw), "rmse_shrunken": rmse(shrunk)}
 
-    sliders = {"sigma2_u": _variance_slider("between-group variance σ²_u", s2_u),
-               "sigma2_e": _variance_slider("within-group variance σ²_e", s2_e, positive=True),
-               "n": widgets.IntSlider(value=30, min=1, max=500, description="typical group size n")}
+    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²_u", s2_u),
+               "sigma2_e": W._variance_slider("within-group variance σ²_e", s2_e, positive=True),
+               "n": W.widgets.IntSlider(value=30, min=1, max=500, description="typical group size n")}
     settings = [{"n": 2}, {"n": 10}, {"n": 100}, {"n": 10, "sigma2_u": sliders["sigma2_u"].max / 2}]
     label = lambda v: f"σ²_u = {v['sigma2_u']:.3g}, σ²_e = {v['sigma2_e']:.3g}, n = {v['n']}"
-    return Exploration("explore_shrinkage", sliders, [curve, groups], settings, label)
+    return W.Exploration("explore_shrinkage", sliders, [curve, groups], settings, label)
 
 
 # ---- 2. VPC ------------------------------------------------------------------------------
@@ -356,7 +179,8 @@ def explore_vpc(m=None) -> Exploration:
     >>> round(w.numbers["vpc"], 3), round(w.numbers["design_effect"], 3)
     (0.1, 2.0)
     """
-    m = _variances(m, "explore_vpc")
+    W = _widgets()
+    m = W._variances(m, "explore_vpc")
     s2_u, s2_e = (0.08977, 0.88506) if m is None else (float(m.level2_cov.iloc[0, 0]), float(m.level1_cov.iloc[0, 0]))
     n0 = 30 if m is None else int(round(m.n_obs / m.n_groups))
     rng = np.random.default_rng(_SEED)
@@ -373,7 +197,7 @@ def explore_vpc(m=None) -> Exploration:
                   gid="group_means", label="group mean")
         ax.set_xticks(range(8), [str(j + 1) for j in range(8)])
         ax.set(xlabel="group (25 simulated people each)", ylabel="response")
-        _note(ax, f"VPC = intra-class correlation = {vpc:.3f}\n"
+        W._note(ax, f"VPC = intra-class correlation = {vpc:.3f}\n"
                   f"{100 * vpc:.0f}% of the variance lies between groups")
         ax.legend(loc="lower right", fontsize=8)
         return {"vpc": vpc, "icc": vpc}
@@ -387,17 +211,17 @@ def explore_vpc(m=None) -> Exploration:
         ax.plot([n], [d], "o", color=VERMILLION, ms=7, gid="chosen")
         ax.set(xlabel="cluster size n", ylabel="design effect 1 + (n - 1) × ICC")
         ax.set_ylim(bottom=0)
-        _note(ax, f"n = {n:,}: design effect {d:.3g}\nsingle-level standard errors need\n"
+        W._note(ax, f"n = {n:,}: design effect {d:.3g}\nsingle-level standard errors need\n"
                   f"multiplying by √{d:.3g} = {np.sqrt(d):.3g}")
         return {"design_effect": d, "se_ratio": float(np.sqrt(d))}
 
-    sliders = {"sigma2_u": _variance_slider("between-group variance σ²_u", s2_u),
-               "sigma2_e": _variance_slider("within-group variance σ²_e", s2_e, positive=True),
-               "n": widgets.IntSlider(value=min(n0, 5000), min=1, max=max(5000, n0), description="cluster size n")}
+    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²_u", s2_u),
+               "sigma2_e": W._variance_slider("within-group variance σ²_e", s2_e, positive=True),
+               "n": W.widgets.IntSlider(value=min(n0, 5000), min=1, max=max(5000, n0), description="cluster size n")}
     top = sliders["sigma2_u"].max
     settings = [{"sigma2_u": 0.0}, {"sigma2_u": top / 4}, {"sigma2_u": top}]
     label = lambda v: f"σ²_u = {v['sigma2_u']:.3g}, σ²_e = {v['sigma2_e']:.3g}"
-    return Exploration("explore_vpc", sliders, [people, deff], settings, label)
+    return W.Exploration("explore_vpc", sliders, [people, deff], settings, label)
 
 
 # ---- 3. random slopes --------------------------------------------------------------------
@@ -433,7 +257,8 @@ def explore_random_slopes(m=None) -> Exploration:
     >>> round(w.numbers["turning_point"], 1)   # 0.5 * sqrt(0.09 / 1e-5)
     47.4
     """
-    m = _variances(m, "explore_random_slopes")
+    W = _widgets()
+    m = W._variances(m, "explore_random_slopes")
     if m is None:
         x, (b0, b1), (lo, hi) = "age46", (-0.1999, -0.01763), (-32.0, 52.0)
         s0, s1, r = 0.090112, 1.81e-5, 0.71
@@ -488,18 +313,18 @@ def explore_random_slopes(m=None) -> Exploration:
             ax.plot([turn], [low], "o", color=VERMILLION, ms=7, gid="lowest")
         where = ("lowest point: none" if np.isnan(turn)
                  else f"lowest point at {x} = {turn:.3g}" + ("" if lo <= turn <= hi else " (outside the data)"))
-        _note(ax, f"covariance σ_u01 = {cov:.3g}\n{where}\n{pattern}")
+        W._note(ax, f"covariance σ_u01 = {cov:.3g}\n{where}\n{pattern}")
         ax.set(xlabel=x, ylabel="between-group (level-2) variance")
         ax.set_ylim(bottom=0)
         return {"covariance": cov, "turning_point": turn, "grid": grid, "level2_variance": var,
                 "pattern": pattern}
 
-    sliders = {"sigma2_u0": _variance_slider("intercept variance σ²_u0", s0),
-               "sigma2_u1": _variance_slider("slope variance σ²_u1", s1),
-               "corr": _float_slider("intercept-slope correlation", r, -1.0, 1.0, 0.01)}
+    sliders = {"sigma2_u0": W._variance_slider("intercept variance σ²_u0", s0),
+               "sigma2_u1": W._variance_slider("slope variance σ²_u1", s1),
+               "corr": W._float_slider("intercept-slope correlation", r, -1.0, 1.0, 0.01)}
     settings = [{"corr": -0.9}, {"corr": -0.3}, {"corr": 0.0}, {"corr": round(r, 2)}]
     label = lambda v: f"correlation {v['corr']:+.2f}"
-    return Exploration("explore_random_slopes", sliders, [lines, variance], settings, label)
+    return W.Exploration("explore_random_slopes", sliders, [lines, variance], settings, label)
 
 
 # ---- 4. complex level-1 variation --------------------------------------------------------
@@ -536,7 +361,8 @@ def explore_level1_variance(m=None) -> Exploration:
     >>> round(float(w.numbers["vpc"][0]), 3)   # 0.2 / (0.2 + 0.8)
     0.2
     """
-    m = _variances(m, "explore_level1_variance")
+    W = _widgets()
+    m = W._variances(m, "explore_level1_variance")
     if m is None:
         x, (lo, hi) = "age46", (-32.0, 52.0)
         e0, e01, e1, su = 0.7796, 0.002651, 1.2e-5, 0.0853
@@ -562,7 +388,7 @@ def explore_level1_variance(m=None) -> Exploration:
             ax.fill_between(grid, 0, 1, where=bad, transform=ax.get_xaxis_transform(), color=VERMILLION,
                             alpha=0.15, gid="impossible")
             ax.text(0.5, 0.5, "shaded: impossible settings, the\nlevel-1 variance would be 0 or\nnegative here",
-                    transform=ax.transAxes, **_INVALID)
+                    transform=ax.transAxes, **W._INVALID)
         return bad
 
     def variances(ax, v):
@@ -583,19 +409,19 @@ def explore_level1_variance(m=None) -> Exploration:
         bad_range(ax, l1)
         ax.set(xlabel=x, ylabel="VPC (share of variance between groups)", ylim=(0, 1))
         if ok.any():
-            _note(ax, f"VPC from {np.nanmin(out):.3f} to {np.nanmax(out):.3f}")
+            W._note(ax, f"VPC from {np.nanmin(out):.3f} to {np.nanmax(out):.3f}")
         return {"vpc": out}
 
     span = max(abs(lo), abs(hi))
-    e01_top = _nice(max(abs(e01), e0 / span / 4))
-    e1_top = _nice(max(abs(e1), e0 / span ** 2 / 4))
-    sliders = {"sigma2_e0": _variance_slider("level-1 intercept σ²_e0", e0, positive=True),
-               "sigma_e01": _float_slider("level-1 linear coefficient σ_e01", e01, -e01_top, e01_top),
-               "sigma2_e1": _float_slider("level-1 quadratic coefficient σ²_e1", e1, -e1_top, e1_top),
-               "sigma2_u": _variance_slider("between-group variance σ²_u", su)}
+    e01_top = W._nice(max(abs(e01), e0 / span / 4))
+    e1_top = W._nice(max(abs(e1), e0 / span ** 2 / 4))
+    sliders = {"sigma2_e0": W._variance_slider("level-1 intercept σ²_e0", e0, positive=True),
+               "sigma_e01": W._float_slider("level-1 linear coefficient σ_e01", e01, -e01_top, e01_top),
+               "sigma2_e1": W._float_slider("level-1 quadratic coefficient σ²_e1", e1, -e1_top, e1_top),
+               "sigma2_u": W._variance_slider("between-group variance σ²_u", su)}
     settings = [{}, {"sigma_e01": 0.0, "sigma2_e1": 0.0}, {"sigma_e01": e01_top / 2}, {"sigma_e01": -e01_top / 2}]
     label = lambda v: f"σ_e01 = {v['sigma_e01']:.3g}, σ²_e1 = {v['sigma2_e1']:.2g}"
-    return Exploration("explore_level1_variance", sliders, [variances, vpc], settings, label)
+    return W.Exploration("explore_level1_variance", sliders, [variances, vpc], settings, label)
 
 
 # ---- 5. refitting on fewer groups or fewer people ----------------------------------------
@@ -635,6 +461,7 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
     >>> round(float(w.numbers["fixed"].loc["Intercept", "std_err"]), 4)
     0.0536
     """
+    W = _widgets()
     from .models import _fit_design
     from ._design import build_design
 
@@ -677,13 +504,13 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
         for off, fx, colour, lab in ((-0.15, full.fixed, GREY, "all the data"),
                                      (0.15, res.fixed, BLUE, "chosen subset")):
             est, se = fx["estimate"].to_numpy(), fx["std_err"].to_numpy()
-            _intervals(ax, est, se, pos + off, colour, "o", lab, f"fixed_{'subset' if colour == BLUE else 'full'}")
+            W._intervals(ax, est, se, pos + off, colour, "o", lab, f"fixed_{'subset' if colour == BLUE else 'full'}")
         ax.set_yticks(pos, design.fixed_names)
         ax.set(xlabel="fixed effect, 95% interval", ylim=(-0.7, len(pos) + 0.3))
         ax.invert_yaxis()
         ax.legend(loc="lower left", fontsize=8)
         timing = "" if v.get("_static") else f"\nrefit in {1000 * secs:.0f} ms"   # stored figures stay the same
-        _note(ax, f"{res.n_obs:,} rows in {res.n_groups} groups\n(all the data: {full.n_obs:,} in "
+        W._note(ax, f"{res.n_obs:,} rows in {res.n_groups} groups\n(all the data: {full.n_obs:,} in "
                   f"{full.n_groups}){timing}")
         return {"fixed": res.fixed[["estimate", "std_err"]], "n_obs": res.n_obs,
                 "n_groups": res.n_groups, "fit_seconds": secs, "fit_cpu_seconds": cpu,
@@ -695,18 +522,19 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
         pos = np.arange(len(names))
         for off, rd, colour in ((-0.15, full.random, GREY), (0.15, res.random, BLUE)):
             est, se = rd["estimate"].to_numpy(), rd["std_err"].to_numpy()
-            _intervals(ax, est, np.nan_to_num(se), pos + off, colour, "s", None, None)
+            W._intervals(ax, est, np.nan_to_num(se), pos + off, colour, "s", None, None)
         ax.set_yticks(pos, names)
         ax.set(xlabel="variance, 95% interval", ylim=(-0.7, len(pos) + 0.3))
         ax.invert_yaxis()
         return {"random": res.random}
 
-    sliders = {"groups": widgets.IntSlider(value=G, min=3, max=G, description="groups kept",
-                                           continuous_update=False),
-               "size": widgets.IntSlider(value=max_size, min=2, max=max_size,
-                                         description="people per group (at most)", continuous_update=False)}
-    settings = [{"groups": G, "size": max_size}, {"groups": G, "size": 10}, {"groups": max(3, G // 4), "size": max_size}]
+    sliders = {"groups": W.widgets.IntSlider(value=G, min=3, max=G, description="groups kept",
+                                             continuous_update=False),
+               "size": W.widgets.IntSlider(value=max_size, min=2, max=max_size,
+                                           description="people per group (at most)", continuous_update=False)}
+    settings = [{"groups": G, "size": max_size}, {"groups": G, "size": 10},
+                {"groups": max(3, G // 4), "size": max_size}]
     label = lambda v: f"{v['groups']} groups, at most {v['size']:,} per group"
-    w = Exploration("explore_refit", sliders, [fixed, random], settings, label)
+    w = W.Exploration("explore_refit", sliders, [fixed, random], settings, label)
     w.full_fit = full
     return w
