@@ -242,9 +242,20 @@ def _source(cell) -> str:
     return "".join(s) if isinstance(s, list) else s
 
 
+def _read_json(path: Path, tries: int = 5):
+    """A notebook's JSON; read again after a pause if it is being rewritten at this moment."""
+    for attempt in range(tries):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(1)
+
+
 def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
     """The notebook as the site shows it, and the figures whose alt text was generated."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb = _read_json(path)
     generated = []
     last_md = ""
     cells = []
