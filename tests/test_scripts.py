@@ -67,3 +67,53 @@ def test_student_copies_find_inserted_practicals():
     spec.loader.exec_module(msc)
     assert msc.PRACTICAL.match("10a_p5_3b_extra.ipynb") and msc.PRACTICAL.match("08_p5_1_comparing_schools.ipynb")
     assert not msc.PRACTICAL.match("07a_extra.ipynb") and not msc.PRACTICAL.match("07_summary.ipynb")
+
+
+def _timing_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("timing", ROOT / "scripts" / "timing.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_timing_writes_the_table_and_the_notes_on_copies(tmp_path):
+    import json
+    import shutil
+    timing = _timing_module()
+    names = ["02_comparing_groups.ipynb", "13_p5_6_exam_practice.ipynb"]
+    for name in names:
+        shutil.copyfile(ROOT / "notebooks" / name, tmp_path / name)
+    table = tmp_path / "SCHEDULE.md"
+    table.write_text("# Plan\n\n<!-- timing:start -->\n<!-- timing:end -->\n\nAfter.\n", encoding="utf-8")
+    paths = [str(tmp_path / n) for n in names]
+    assert timing.main(["--no-run", "--notes", "--table", str(table), *paths]) == 0
+    text = table.read_text(encoding="utf-8")
+    assert text.startswith("# Plan\n\n<!-- timing:start -->\n| Notebook |") and text.endswith("<!-- timing:end -->\n\nAfter.\n")
+    for name in names:
+        assert f"](../notebooks/{name})" in text
+        before = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
+        after = json.loads((tmp_path / name).read_text(encoding="utf-8"))
+        first = "".join(after["cells"][0]["source"])
+        assert first.count("<!-- time:start -->*About ") == 1 and first.index("<!-- time:end -->") < first.index("<!-- nav:start -->")
+        assert [c["id"] for c in after["cells"]] == [c["id"] for c in before["cells"]]
+        assert after["cells"][1:] == before["cells"][1:]           # only the first cell's text changes
+    r = timing.measure(tmp_path / names[1], run=False)
+    assert r["answers"] == 5 and r["questions"] == 7 and r["total"] % 5 == 0
+    assert r["total"] >= r["reading"] + r["work"]
+    snapshot = [(tmp_path / n).read_text(encoding="utf-8") for n in names] + [text]
+    assert timing.main(["--no-run", "--notes", "--table", str(table), *paths]) == 0     # a second run changes nothing
+    assert [(tmp_path / n).read_text(encoding="utf-8") for n in names] + [table.read_text(encoding="utf-8")] == snapshot
+
+
+def test_timing_runs_a_copy_and_leaves_the_notebook_alone(tmp_path):
+    import nbformat
+    timing = _timing_module()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T1 A test\n\nSome words to read here."),
+                                         nbformat.v4.new_code_cell("x = sum(range(10))\nx")])
+    path = tmp_path / "01_t.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_text(encoding="utf-8")
+    r = timing.measure(path, run=True)
+    assert r["run"] is not None and 0 < r["run"] < 5 and r["words"] == 8
+    assert path.read_text(encoding="utf-8") == before
