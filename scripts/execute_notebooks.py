@@ -29,7 +29,9 @@ def strip_timing(nb) -> None:
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+    # store_widget_state=False: the explorations' widgets would otherwise put their state (PNG
+    # images, random model ids) into the notebook's metadata, a new version on every run
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False, store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     strip_timing(nb)
     nbformat.write(nb, path)

@@ -318,3 +318,25 @@ def test_jupyterlab_has_the_widget_manager():
 
     manager = Path(sys.prefix) / "share/jupyter/labextensions/@jupyter-widgets/jupyterlab-manager/package.json"
     assert manager.exists()
+
+
+def test_executing_a_notebook_stores_no_widget_state(tmp_path):
+    """scripts/execute_notebooks.py keeps widget state (PNG images, random model ids) out of the
+    committed notebooks, so that re-running a notebook leaves its file unchanged."""
+    import sys
+    from pathlib import Path
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    try:
+        from execute_notebooks import execute
+    finally:
+        sys.path.pop(0)
+    path = tmp_path / "widget.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("import lemma_helpers as lh\nlh.explore_vpc()")]), path)
+    execute(path)
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata
+    assert "application/vnd.jupyter.widget-view+json" in nb.cells[0].outputs[0]["data"]
