@@ -303,7 +303,8 @@ def prepare_sources() -> list:
     for name in SITE_PAGES:
         _write_if_changed(SRC / name, (SITE / name).read_text(encoding="utf-8"))
         keep.add(SRC / name)
-    for rel in DOC_FILES:
+    guides = sorted(str(f.relative_to(ROOT)) for f in (ROOT / "docs").rglob("*.md"))   # docs/GRADING.md, ...
+    for rel in DOC_FILES + [g for g in guides if g not in DOC_FILES]:
         _write_if_changed(SRC / rel, (ROOT / rel).read_text(encoding="utf-8"))
         keep.add(SRC / rel)
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):

@@ -194,6 +194,12 @@ def test_site_has_every_page(site):
                  "data/README.html", "DATA_NOTICE.html", "data/EXAM_NOTICE.html", "licence.html"]:
         assert page in pages
     assert not any(p.startswith("notebooks/student/") for p in pages)   # downloads, not pages
+    # every notebook and guide is in the navigation, in course order
+    index = (site / "index.html").read_text(encoding="utf-8")
+    order = [index.find(f'href="notebooks/{nb.stem}.html"') for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    assert -1 not in order and order == sorted(order)
+    for guide in (ROOT / "docs").rglob("*.md"):
+        assert f'href="{guide.relative_to(ROOT).with_suffix(".html").as_posix()}"' in index
     api = (site / "api.html").read_text(encoding="utf-8")
     for name in ["lemma_helpers.fit", "lemma_helpers.check", "lemma_helpers.plot_caterpillar"]:
         assert f'id="{name}"' in api
