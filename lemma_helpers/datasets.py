@@ -107,6 +107,13 @@ def _read_exam(path: Path) -> pd.DataFrame:
     return df
 
 
+def _read_hsb(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path)
+    df["school"] = pd.Categorical(df["school"], categories=sorted(df["school"].unique()))
+    df["sector"] = pd.Categorical(df["sector"], categories=["public", "catholic"])
+    return df
+
+
 _ESS_VARS = {
     "country": "country (20 categories, names from the ESS code table); the level-2 unit",
     "respondent": "respondent id (1-36527)",
@@ -177,6 +184,33 @@ _REGISTRY = {
     ),
 }
 
+_HSB_VARS = {
+    "school": "school (160 categories); the level-2 unit",
+    "student": "student number within school (the order of the source file)",
+    "mathach": "mathematics achievement score (about -3 to 25)",
+    "ses": "socio-economic status of the student's family, a standardised scale",
+    "female": "1 = girl, 0 = boy",
+    "minority": "1 = student from an ethnic minority, 0 = not",
+    "sector": "school sector: public or catholic",
+    "meanses": "school mean of ses, as stored in the source data (level-2 variable)",
+    "cses": "ses centred on the school mean: ses - meanses",
+}
+
+# The data of the final project (docs/project/). They load like the others (lh.load_dataset("hsb"))
+# but are listed by lh.list_datasets() only with project=True: the course's list stays the data
+# that the notebooks use, and the project's data are new to the learner.
+_PROJECT = {
+    "hsb": _Dataset(
+        name="hsb",
+        description="High School and Beyond (1982): mathematics achievement of students in 160 US high schools",
+        level1_units=7185, groups=160, group="school",
+        source="Raudenbush and Bryk (2002), Hierarchical Linear Models, via the R package mlmRev (bundled)",
+        licence="GPL (>= 2), as distributed in mlmRev",
+        filename="hsb.csv", url=None, sha256="",
+        reader=_read_hsb, variables=_HSB_VARS,
+    ),
+}
+
 
 _LOCAL: dict = {}    # datasets added with register_dataset, in the order added
 
@@ -188,7 +222,9 @@ def _get(name: str) -> _Dataset:
         return _REGISTRY[name]
     if name in _LOCAL:
         return _LOCAL[name]
-    raise unknown_name("dataset", name, [*_REGISTRY, *_LOCAL])
+    if name in _PROJECT:
+        return _PROJECT[name]
+    raise unknown_name("dataset", name, [*_REGISTRY, *_LOCAL, *_PROJECT])
 
 
 def _read_codebook(codebook, name: str) -> dict:
@@ -302,7 +338,7 @@ def register_dataset(name: str, path, *, group: str, description: str = "", code
     """
     if not isinstance(name, str) or not name.strip():
         raise TypeError("name must be a non-empty string, e.g. 'my_schools'.")
-    if name in _REGISTRY:
+    if name in _REGISTRY or name in _PROJECT:
         raise LemmaError(f"{name!r} is the name of a built-in dataset; register your file under another "
                          f"name (built-in names: {', '.join(_REGISTRY)}).")
     if not isinstance(group, str):
@@ -334,8 +370,11 @@ def _forget_local_datasets() -> None:
     _LOCAL.clear()
 
 
-def list_datasets() -> pd.DataFrame:
+def list_datasets(*, project: bool = False) -> pd.DataFrame:
     """List the course's datasets, then any added with :func:`register_dataset`.
+
+    ``project=True`` adds, at the end, the data of the final project
+    (``docs/project/``), which the notebooks do not use.
 
     Returns
     -------
@@ -355,7 +394,7 @@ def list_datasets() -> pd.DataFrame:
     2          exam          4059      65
     """
     cols = ["name", "description", "level1_units", "groups", "group", "source", "licence"]
-    rows = [*_REGISTRY.values(), *_LOCAL.values()]
+    rows = [*_REGISTRY.values(), *_LOCAL.values(), *(_PROJECT.values() if project else ())]
     return pd.DataFrame([{c: getattr(d, c) for c in cols} for d in rows], columns=cols)
 
 

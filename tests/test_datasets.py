@@ -236,3 +236,32 @@ def test_register_dataset_errors_are_clear(local_csv, tmp_path):
         lh.load_dataset("x")
     with pytest.raises(lh.LemmaError, match=r"Unknown dataset 'y'.*Valid datasets: 'ess_hedonism', 'ssls', 'exam', 'x'"):
         lh.load_dataset("y")
+
+
+# ---- the final project's data (docs/project/) ----------------------------------------
+
+def test_project_data_hsb_ships_and_loads():
+    # mlmRev::Hsb82 exported by data/make_hsb.R; lme4 1.1: lmer(mAch ~ 1 + (1 | school), Hsb82,
+    # REML = FALSE): intercept 12.6371, var(school) 8.5535, var(residual) 39.1484, deviance 47115.81
+    path = datasets.data_path("hsb")
+    assert path.parent == Path(datasets.__file__).resolve().parent / "data"
+    assert (path.parent / "HSB_NOTICE.md").exists() and (path.parent / "GPL-2.txt").exists()
+    df = lh.load_dataset("hsb")
+    assert df.shape == (7185, 9) and df["school"].nunique() == 160
+    assert list(df["sector"].cat.categories) == ["public", "catholic"]
+    assert set(lh.codebook("hsb").index) == set(df.columns)
+    per_school = df.groupby("school", observed=True)[["meanses", "sector"]].nunique()
+    assert (per_school == 1).all().all()                    # school-level variables
+    assert (df["ses"] - df["meanses"] - df["cses"]).abs().max() < 1e-6
+    m = lh.fit("mathach ~ 1 + (1 | school)", data=df)
+    assert m.fixed.loc["Intercept", "estimate"] == pytest.approx(12.6371, abs=5e-5)
+    assert m.level2_cov.iloc[0, 0] == pytest.approx(8.5535, abs=5e-4)
+    assert m.level1_var == pytest.approx(39.1484, abs=5e-4)
+    assert m.deviance == pytest.approx(47115.81, abs=5e-3)
+
+
+def test_project_data_are_listed_only_on_request():
+    assert "hsb" not in list(lh.list_datasets()["name"])
+    assert list(lh.list_datasets(project=True)["name"])[-1] == "hsb"
+    with pytest.raises(lh.LemmaError, match="built-in dataset"):
+        lh.register_dataset("hsb", Path(datasets.__file__), group="school")
