@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml
 SITE_STAMP := $(VENV)/.installed-site
 SITE_OUT ?= site/_build/html
 $(SITE_STAMP): $(STAMP) pyproject.toml
+	@$(BIN)/python -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'make site needs Python 3.11 or newer (Sphinx 9); .venv has ' + sys.version.split()[0])"
 	$(BIN)/python -m pip install --quiet -e ".[dev,site]"
 	touch $(SITE_STAMP)
 
