@@ -348,7 +348,7 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
     columns = (list(assignment.questions) if assignment is not None else
                sorted({qid for m in marks.values() for qid in m}, key=question_order))
     write_gradebook(out, subs, marks, columns, names if students is not None else None, variant_status)
-    _write_by_notebook(out.with_name("grades_by_notebook.csv"), rows_by_file, key, overridden, assignment)
+    _write_by_notebook(out.with_name("grades_by_notebook.csv"), rows_by_file, keys, overridden, assignment)
     feedback = {}
     for sub in subs:
         feedback[sub.student] = feedback_text(sub, marks[sub.student], columns, keys[sub.student], reveal, assignment)
@@ -414,15 +414,16 @@ def _variant_keys(subs: list, assignment: Assignment, secret: bytes, key: dict) 
     return keys, status
 
 
-def _write_by_notebook(path: Path, rows: list, key: dict, overridden: set, assignment) -> None:
-    """One row per submitted notebook: student, notebook, status, points from that notebook's own answers."""
+def _write_by_notebook(path: Path, rows: list, keys: dict, overridden: set, assignment) -> None:
+    """One row per submitted notebook: student, notebook, status, points from that notebook's own answers
+    (``keys``: each student's key)."""
     import csv
 
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["student", "notebook", "status", "total"])
         for owner, sub in rows:
-            marks = score_submission(Submission(sub.student, sub.file, answers=sub.answers), key, overridden,
+            marks = score_submission(Submission(sub.student, sub.file, answers=sub.answers), keys[owner], overridden,
                                      assignment)
             w.writerow([csv_safe(owner), csv_safe(sub.file), sub.status, f"{sum(m.points for m in marks.values()):g}"])
 
