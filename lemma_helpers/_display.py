@@ -16,6 +16,21 @@ def _fmt(x, digits=3):
     return f"{x:.{digits}f}" if ax < 100 else f"{x:.{max(digits - 1, 1)}f}"
 
 
+def _fmt_sig(x, digits=3):
+    """Like _fmt, but a number below 1 in size keeps `digits` significant digits.
+
+    0.00265 prints as 0.00265, not 0.003: an equation's small coefficients keep
+    enough digits to reproduce the variance function from them.
+    """
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return ""
+    ax = abs(x)
+    if ax == 0 or ax >= 1 or ax < 1e-4:
+        return _fmt(x, digits)
+    decimals = digits - 1 - int(np.floor(np.log10(ax)))
+    return f"{x:.{decimals}f}"
+
+
 def _header(m):
     kind = "REML" if m.reml else "ML"
     lines = [f"Two-level linear model fitted by {kind}: {m.formula}"]
@@ -96,7 +111,7 @@ def equation_latex(m, digits: int = 3) -> str:
     parts = []
     for k, (t, r) in enumerate(fx.iterrows()):
         est = r.estimate if k == 0 else abs(r.estimate)
-        coef = f"{_fmt(est, digits)}\\,({_fmt(r.std_err, digits)})"
+        coef = f"{_fmt_sig(est, digits)}\\,({_fmt_sig(r.std_err, digits)})"
         term = "" if t == "Intercept" else r"\," + _tex_name(t) + "_{ij}"
         sign = "" if k == 0 else (" - " if r.estimate < 0 else " + ")
         parts.append(f"{sign}{coef}{term}")
@@ -109,11 +124,11 @@ def equation_latex(m, digits: int = 3) -> str:
     us = r"\\".join(f"u_{{{k}j}}" for k in range(q))
     rows = []
     for i in range(q):
-        rows.append(" & ".join(_fmt(D[i, j], digits) if j <= i else "" for j in range(q)))
+        rows.append(" & ".join(_fmt_sig(D[i, j], digits) if j <= i else "" for j in range(q)))
     lines.append(r"\begin{pmatrix}" + us + r"\end{pmatrix} &\sim N\left(0,\ \begin{pmatrix}" +
                  r"\\".join(rows) + r"\end{pmatrix}\right)")
     if m.level1 is None:
-        lines.append(f"e_{{ij}} &\\sim N(0,\\ {_fmt(m.level1_var, digits)})")
+        lines.append(f"e_{{ij}} &\\sim N(0,\\ {_fmt_sig(m.level1_var, digits)})")
     else:
         om = m.level1_cov.to_numpy()
         names = m.design.level1_names
@@ -125,7 +140,7 @@ def equation_latex(m, digits: int = 3) -> str:
                 factors = [_tex_name(names[k]) + "_{ij}" for k in (j, i) if names[k] != "Intercept"]
                 if i == j and factors:
                     factors = [factors[0] + "^2"]
-                coef = _fmt(om[i, j], digits) if i == j else f"2 \\times {_fmt(om[i, j], digits)}"
+                coef = _fmt_sig(om[i, j], digits) if i == j else f"2 \\times {_fmt_sig(om[i, j], digits)}"
                 terms.append(coef + "".join(r"\," + f for f in factors))
         lines.append(r"\operatorname{var}(e_{ij}) &= " + " + ".join(terms).replace("+ -", "- "))
     lines.append(r"-2\log L &= " + f"{m.deviance:,.2f}".replace(",", "{,}") + f"\\quad (n = {m.n_obs:,},\\ J = {m.n_groups})".replace(",", "{,}"))
