@@ -164,7 +164,7 @@ def quiz_html(section: str) -> str:
             parts.append("</ul>")
         if q.type != "single":
             box = "" if q.options else (
-                f"<input class='lq-input' type='{'text' if q.type == 'text' else 'text'}' "
+                "<input class='lq-input' type='text' "
                 f"inputmode='{'decimal' if q.type == 'numeric' else 'text'}' aria-label='Your answer to {q.id}'> ")
             parts.append(f"<p class='lq-answer'>{box}<button type='button' class='lq-check'>Check</button></p>")
         parts.append("<div class='lq-feedback' role='status' aria-live='polite'></div></div>")
