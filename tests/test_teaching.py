@@ -57,3 +57,52 @@ def test_guide_without_a_block_for_a_section_is_an_error(tmp_path):
     path.write_text("# Guide\n\n<!-- guide:5.1:start -->\n<!-- guide:5.1:end -->\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="no block for section"):
         guide.main(["--guide", str(path)])
+
+
+# ---- the final project (docs/project/, notebooks/project/exemplar.ipynb) ------------------------
+
+PROJECT = ROOT / "docs" / "project"
+EXEMPLAR = ROOT / "notebooks" / "project" / "exemplar.ipynb"
+
+
+def test_project_brief_rubric_and_exemplar_link_to_each_other():
+    import re
+    for doc in ["BRIEF.md", "RUBRIC.md"]:
+        text = (PROJECT / doc).read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)", text):
+            if not target.startswith("http"):
+                assert (PROJECT / target).resolve().exists(), f"{doc}: broken link {target}"
+    rubric = (PROJECT / "RUBRIC.md").read_text(encoding="utf-8")
+    marks = [int(m) for m in re.findall(r"^\| \d \| \*\*[^|]+\*\* \| (\d+) \|", rubric, re.M)]
+    assert len(marks) == 6 and sum(marks) == 100
+
+
+def test_exemplar_is_marked_against_every_criterion_and_adds_up():
+    import json
+    import re
+    cells = json.loads(EXEMPLAR.read_text(encoding="utf-8"))["cells"]
+    marker = "\n".join("".join(c["source"]) for c in cells if "marker" in c["metadata"].get("tags", []))
+    given = {int(c): (int(a), int(b)) for c, a, b in re.findall(r"\*Criterion (\d) \([^)]*\), (\d+)/(\d+)\.\*", marker)}
+    assert sorted(given) == [1, 2, 3, 4, 5, 6]
+    rubric = (PROJECT / "RUBRIC.md").read_text(encoding="utf-8")
+    out_of = [int(m) for m in re.findall(r"^\| \d \| \*\*[^|]+\*\* \| (\d+) \|", rubric, re.M)]
+    assert [given[i][1] for i in range(1, 7)] == out_of
+    total = sum(a for a, _ in given.values())
+    assert f"= {total}/100" in marker and f"({total}/100)" in rubric
+    for cell in cells:                                   # links from notebooks/project/ resolve
+        for target in re.findall(r"\]\(([^)#\s]+)", "".join(cell["source"])):
+            if not target.startswith("http"):
+                assert (EXEMPLAR.parent / target).resolve().exists(), target
+
+
+def test_exemplar_orderings_are_machine_independent():
+    # the notebook is under notebooks/project/, which tests/test_determinism.py does not scan
+    determinism = _script_from_tests("test_determinism")
+    assert determinism.notebook_report(EXEMPLAR) == []
+
+
+def _script_from_tests(name):
+    spec = importlib.util.spec_from_file_location(f"_teaching_{name}", ROOT / "tests" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
