@@ -3,6 +3,7 @@
 #   make test  - set up .venv and run the whole test suite (unit, doctests, notebooks)
 #   make test-numerics - nbval under other BLAS threads/kernels and without numpy's SIMD (CI)
 #   make site  - (optional) build the course website into site/_build/html, offline (site/build.py)
+#   make slides - (optional) reveal.js slide decks of the concept notebooks 01-07 in slides/_build/html, offline (slides/build.py)
 #   make student-pack - the notebooks learners get, in student-pack/ (PACK_OUT=dir, SUMMATIVE=1: no model answers)
 #   make notebooks / make students / make bench - maintainers' targets
 PYTHON ?= python3
@@ -11,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: lab test test-numerics venv site students notebooks bench clean student-pack
+.PHONY: lab test test-numerics venv site students notebooks bench clean student-pack slides
 
 venv: $(STAMP)
 
@@ -33,6 +34,12 @@ $(SITE_STAMP): $(STAMP) pyproject.toml
 # the course as a static website: committed outputs, nothing re-executed, MathJax from npm's package
 site: $(SITE_STAMP)
 	$(BIN)/python site/build.py --out $(SITE_OUT)
+
+# slide decks of the concept notebooks, made from copies (slides/slide_types.py sets the slide types); reveal.js,
+# MathJax 2, RequireJS and jQuery come from the npm registry (npm's cache first) into slides/_build/npm: no CDN
+SLIDES_OUT ?= slides/_build/html
+slides: $(STAMP)
+	$(BIN)/python slides/build.py --out $(SLIDES_OUT)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_start.ipynb $(LAB_ARGS)

@@ -106,3 +106,75 @@ def _script_from_tests(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# ---- slides (make slides: slides/build.py) -------------------------------------------------------
+
+CDN = ("cdnjs", "unpkg.com", "jsdelivr", "googleapis", "cloudflare")
+
+
+def _slides_build():
+    spec = importlib.util.spec_from_file_location("_teaching_slides_build", ROOT / "slides" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _reveal_available(build) -> str | None:
+    """None if the build can get reveal.js (npm, or a cached .tgz); otherwise the reason to skip."""
+    import os
+    import shutil
+    version = build.PACKAGES["reveal.js"][0]
+    cached = [build.BUILD / "npm", Path(os.environ.get("LEMMA_SLIDES_NPM_DIR", build.BUILD / "npm"))]
+    if any((d / f"reveal.js-{version}.tgz").is_file() for d in cached) or shutil.which("npm"):
+        return None
+    return "neither npm nor a cached reveal.js package (slides/_build/npm/) is available"
+
+
+def test_make_slides_target_runs_the_build():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "\nslides: $(STAMP)\n\t$(BIN)/python slides/build.py --out $(SLIDES_OUT)\n" in makefile
+    assert "slides/_build/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_slides_build_offline_from_copies(tmp_path):
+    import re
+    build = _slides_build()
+    reason = _reveal_available(build)
+    if reason:
+        pytest.skip(reason)
+    names = ["01_why_multilevel.ipynb", "04_random_slopes.ipynb"]
+    before = {n: (ROOT / "notebooks" / n).read_bytes() for n in names}
+    try:
+        assert build.main(["--out", str(tmp_path), *(str(ROOT / "notebooks" / n) for n in names)]) == 0
+    except build.SlidesError as err:          # npm there, but neither its cache nor the registry has the package
+        pytest.skip(str(err))
+    assert {n: (ROOT / "notebooks" / n).read_bytes() for n in names} == before       # notebooks untouched
+    assert (tmp_path / "vendor" / "reveal.js" / "dist" / "reveal.js").is_file()
+    assert (tmp_path / "vendor" / "mathjax" / "MathJax.js").is_file()
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for n in names:
+        deck = tmp_path / n.replace(".ipynb", ".slides.html")
+        text = deck.read_text(encoding="utf-8")
+        loaded = re.findall(r"""(?:<script[^>]*\ssrc|<link[^>]*\shref|import [^;]*? from)\s*=?\s*["']([^"']*)["']""", text)
+        assert loaded and not [u for u in loaded if re.match(r"(https?:)?//", u)], loaded
+        for url in loaded:                      # every library the deck loads is in the build
+            assert (tmp_path / url.split("?")[0]).is_file(), url
+        assert not any(host in text for host in CDN)
+        assert text.count("<section") >= 5 and 'class="fragment"' in text
+        assert "nav:start" not in text and deck.name in index
+
+
+def test_slide_type_rules():
+    import doctest
+    spec = importlib.util.spec_from_file_location("_teaching_slide_types", ROOT / "slides" / "slide_types.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert doctest.testmod(module).failed == 0
+    import nbformat
+    check = nbformat.v4.new_code_cell("x = lh.check_exercise('P5.2.vpc', x, m1=m1)", outputs=[])
+    check.metadata["jupyter"] = {"source_hidden": True}
+    own = nbformat.v4.new_markdown_cell("Keep me.")
+    own.metadata["slideshow"] = {"slide_type": "notes"}
+    nb = module.set_slide_types(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), check, own]))
+    assert [c.metadata["slideshow"]["slide_type"] for c in nb.cells] == ["slide", "skip", "notes"]
