@@ -9,8 +9,10 @@ need no slide metadata of their own; a cell that already has a
 The rules:
 
 * the first cell (title, what you learn) is a slide, without its navigation links;
-* a Markdown cell that starts with a ``##`` heading starts a new slide, one
-  with a ``###`` heading a sub-slide (reveal.js's vertical slides); other
+* a Markdown cell is first cut at each ``##`` or ``###`` heading that is not
+  at its start (outside code blocks), so that every heading begins a cell;
+  then a cell that starts with a ``##`` heading starts a new slide, one with a
+  ``###`` heading a sub-slide (reveal.js's vertical slides), and other
   Markdown continues the current slide (``-``);
 * a code cell that draws a figure (an ``image/png`` or ``image/svg+xml``
   output) is a fragment: it appears on the next key press, after the text
@@ -32,6 +34,10 @@ The rules:
 ['slide', 'skip', 'slide', '-', 'fragment']
 >>> "nav:start" in nb.cells[0].source
 False
+>>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"),
+...     nbformat.v4.new_markdown_cell("Text.\\n\\n```\\n## not a heading\\n```\\n\\n## 2. Next\\n\\nMore.")])
+>>> [(c.metadata["slideshow"]["slide_type"], c.source[:9]) for c in set_slide_types(nb).cells]
+[('slide', '# T'), ('-', 'Text.\\n\\n``'), ('slide', '## 2. Nex')]
 """
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ NAV = re.compile(r"\s*<!-- nav:start -->.*?<!-- nav:end -->\s*", re.S)
 SKIP_TAGS = {"instructor", "hide-input", "remove-cell"}
 SKIP_SOURCE = ("lh.quiz(", "lh.check(", "NBVAL_IGNORE_OUTPUT")
 FIGURE = ("image/png", "image/svg+xml")
+HEADING = re.compile(r"^#{2,3} ")
 
 
 def slide_type(cell, first: bool = False) -> str:
@@ -67,8 +74,36 @@ def slide_type(cell, first: bool = False) -> str:
     return "-"
 
 
+def split_at_headings(source: str) -> list:
+    """The parts of a Markdown text, cut before each ``##``/``###`` heading line outside code blocks."""
+    parts, current, fenced = [], [], False
+    for line in source.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if not fenced and HEADING.match(line) and "".join(current).strip():
+            parts.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(line)
+    parts.append("\n".join(current).strip("\n"))
+    return [p for p in parts if p.strip()] or [source]
+
+
 def set_slide_types(nb):
     """Set ``metadata.slideshow.slide_type`` on every cell of ``nb`` (in place) and return it."""
+    import copy
+
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        if i > 0 and cell.cell_type == "markdown" and "slideshow" not in cell.metadata:
+            for k, part in enumerate(split_at_headings(cell.source)):
+                piece = copy.deepcopy(cell)
+                piece.source = part
+                if k:
+                    piece["id"] = f"{cell.get('id', 'cell')}-{k}"[:64]
+                cells.append(piece)
+        else:
+            cells.append(cell)
+    nb.cells = cells
     for i, cell in enumerate(nb.cells):
         if i == 0 and cell.cell_type == "markdown":
             cell.source = NAV.sub("\n\n", cell.source).strip()
