@@ -4,7 +4,8 @@
 #   make test-numerics - nbval under other BLAS threads/kernels and without numpy's SIMD (CI)
 #   make site  - (optional) build the course website into site/_build/html, offline (site/build.py)
 #   make slides - (optional) reveal.js slide decks of the concept notebooks 01-07 in slides/_build/html, offline (slides/build.py)
-#   make student-pack - the notebooks learners get, in student-pack/ (PACK_OUT=dir, SUMMATIVE=1: no model answers)
+#   make student-pack - the notebooks learners get, in student-pack/ (PACK_OUT=dir, SUMMATIVE=1: no model answers,
+#                       ORDER=interleaved: links follow docs/SCHEDULE.md)
 #   make notebooks / make students / make bench - maintainers' targets
 PYTHON ?= python3
 VENV := .venv
@@ -72,7 +73,7 @@ students: $(STAMP)
 # copies of the practicals, a README; every link works inside the folder. SUMMATIVE=1 leaves out the model answers
 PACK_OUT ?= student-pack
 student-pack: $(STAMP)
-	$(BIN)/python scripts/make_student_pack.py --out $(PACK_OUT) $(if $(SUMMATIVE),--summative)
+	$(BIN)/python scripts/make_student_pack.py --out $(PACK_OUT) $(if $(SUMMATIVE),--summative) $(if $(ORDER),--order $(ORDER))
 
 # re-execute every notebook in place (outputs are committed), then links and student copies
 notebooks: $(STAMP)

@@ -196,8 +196,12 @@ def clear_pack(out: Path) -> None:
             p.unlink()
 
 
-def build(out: Path = DEFAULT_OUT, *, summative: bool = False, notebooks: Path = NOTEBOOKS) -> list:
-    """Write the pack into ``out``; return the names of the files written, in course order."""
+def build(out: Path = DEFAULT_OUT, *, summative: bool = False, notebooks: Path = NOTEBOOKS,
+          order: str = "numbered") -> list:
+    """Write the pack into ``out``; return the names of the files written, in course order.
+
+    ``order="interleaved"`` makes the pack's previous/next links follow docs/SCHEDULE.md (each concept
+    notebook followed by its practical) instead of the numbering."""
     out = Path(out)
     concepts, practicals = pack_notebooks(notebooks)
     if not any(p.name == "00_start.ipynb" for p in concepts):
@@ -221,6 +225,8 @@ def build(out: Path = DEFAULT_OUT, *, summative: bool = False, notebooks: Path =
         titles.append((p, _title(nb)))
     (out / "README.md").write_text(readme([(p, _title(nb)) for p, nb in concept_nbs], titles,
                                           summative=summative), encoding="utf-8")
+    if nav.main(folder=out, order=order) != 0:
+        raise PackError("the previous/next links could not be written: a notebook has no nav markers")
     return [p.name for p in concepts + practicals] + ["README.md"]
 
 
@@ -242,6 +248,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the pack folder (default: student-pack/)")
     ap.add_argument("--summative", action="store_true",
                     help="leave out the model answers of the written questions (for graded use)")
+    ap.add_argument("--order", choices=["numbered", "interleaved"], default="numbered",
+                    help="previous/next links in file-number order, or interleaved (each concept notebook "
+                         "followed by its practical, as docs/SCHEDULE.md suggests)")
     ap.add_argument("--link", nargs=2, metavar=("HUB", "REPO"),
                     help="print the nbgitpuller link for a pack published in REPO, for the hub at HUB, and stop")
     ap.add_argument("--branch", default="main", help="the branch of REPO holding the pack (with --link)")
@@ -250,7 +259,7 @@ def main(argv=None) -> int:
         print(nbgitpuller_link(*args.link, branch=args.branch))
         return 0
     try:
-        written = build(args.out, summative=args.summative)
+        written = build(args.out, summative=args.summative, order=args.order)
     except PackError as err:
         print(f"make_student_pack: {err}", file=sys.stderr)
         return 1

@@ -45,6 +45,33 @@ def course_notebooks(folder: Path = NOTEBOOKS) -> list:
                   key=lambda p: natural_key(p.name))
 
 
+PRACTICAL = re.compile(r"_p(?P<module>[0-9]+)_(?P<number>[0-9]+)_")
+
+
+def interleaved(paths: list) -> list:
+    """The concept/practical order of docs/SCHEDULE.md: each concept notebook of section M.k (file number
+    k + 1: ``02_...`` is 5.1) is followed by the practicals of that section (``..._p5_1_...``).
+
+    >>> names = ["00_start", "01_why", "02_groups", "03_ri", "07_summary", "08_p5_1_schools", "09_p5_2_ri",
+    ...          "13_p5_6_exam", "14_extra"]
+    >>> [p.stem for p in interleaved([Path(n + ".ipynb") for n in names])]
+    ['00_start', '01_why', '02_groups', '08_p5_1_schools', '03_ri', '09_p5_2_ri', '07_summary', '13_p5_6_exam', '14_extra']
+    """
+    practicals = {p: PRACTICAL.search(p.name) for p in paths}
+    concepts = [p for p in paths if not practicals[p]]
+    order, placed = [], set()
+    for c in concepts:
+        order.append(c)
+        m = COURSE_NOTEBOOK.match(c.name)
+        section = int(m["number"]) - 1 if m and not m["letter"] else None
+        for p, pm in practicals.items():
+            if pm and section is not None and section >= 1 and int(pm["number"]) == section and p not in placed:
+                order.append(p)
+                placed.add(p)
+    order += [p for p, pm in practicals.items() if pm and p not in placed]
+    return order
+
+
 def title(nb) -> str:
     first = "".join(nb.cells[0].source).splitlines()[0]
     return first.lstrip("# ").strip()
@@ -60,8 +87,14 @@ def nav_line(prev_nb, prev_path, next_nb, next_path) -> str:
     return "<!-- nav:start -->\n" + " | ".join(p for p in parts if p) + "\n<!-- nav:end -->"
 
 
-def main(check: bool = False, folder: Path = NOTEBOOKS) -> int:
+def main(check: bool = False, folder: Path = NOTEBOOKS, order: str = "numbered") -> int:
+    """Write (or with ``check``, check) the links; ``order`` is ``"numbered"`` (file names) or
+    ``"interleaved"`` (each concept notebook followed by its practical, as in docs/SCHEDULE.md)."""
     paths = course_notebooks(folder)
+    if order == "interleaved":
+        paths = interleaved(paths)
+    elif order != "numbered":
+        raise ValueError(f"order is 'numbered' or 'interleaved', not {order!r}")
     nbs = [nbformat.read(p, as_version=4) for p in paths]
     stale = []
     for i, (path, nb) in enumerate(zip(paths, nbs)):
@@ -89,5 +122,8 @@ if __name__ == "__main__":
     ap.add_argument("folder", nargs="?", type=Path, default=NOTEBOOKS,
                     help="the folder of the course notebooks (default: notebooks/)")
     ap.add_argument("--check", action="store_true", help="exit 1 if any notebook's links are stale")
+    ap.add_argument("--order", choices=["numbered", "interleaved"], default="numbered",
+                    help="numbered (all concepts, then all practicals; the repository's notebooks) or "
+                         "interleaved (each concept followed by its practical, as in docs/SCHEDULE.md)")
     args = ap.parse_args()
-    sys.exit(main(check=args.check, folder=args.folder))
+    sys.exit(main(check=args.check, folder=args.folder, order=args.order))

@@ -237,3 +237,15 @@ def test_nbgitpuller_link():
     link = msp.nbgitpuller_link("https://hub.example.ac.uk/", "https://github.com/x/pack.git", "spring")
     assert link == ("https://hub.example.ac.uk/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fx%2F"
                     "pack.git&branch=spring&urlpath=lab%2Ftree%2Fpack%2F00_start.ipynb")
+
+
+def test_a_pack_can_follow_the_interleaved_order(tmp_path):
+    msp.build(tmp_path / "pack", order="interleaved")
+
+    def next_of(name):
+        first = nbformat.read(str(tmp_path / "pack" / name), as_version=4).cells[0].source
+        m = re.search(r"Next: \[[^\]]*\]\(([^)]+)\)", first)
+        return m.group(1) if m else None
+    assert next_of("02_comparing_groups.ipynb") == "08_p5_1_comparing_schools.ipynb"
+    assert next_of("08_p5_1_comparing_schools.ipynb") == "03_random_intercepts.ipynb"
+    assert next_of("07_summary.ipynb") == "13_p5_6_exam_practice.ipynb"
