@@ -172,7 +172,8 @@ def check_model(model: Any, *, data: pd.DataFrame, response: str, fixed: Iterabl
     if hints:
         return fallback(["Not yet: " + "; ".join(hints) + "."])
     rd = " + ".join(["1", *sorted(got_rd)])
-    print(f"Correct: {response} ~ {' + '.join(sorted(got_fx)) or '1'} with random part ({rd} | {group}), "
+    var1 = f", with level-1 variance {level1}" if level1 else ""
+    print(f"Correct: {response} ~ {' + '.join(sorted(got_fx)) or '1'} with random part ({rd} | {group}){var1}, "
           f"fitted by {'REML' if reml else 'maximum likelihood'} on {model.n_obs:,} rows.")
     return model
 

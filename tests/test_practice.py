@@ -145,3 +145,19 @@ def test_check_value_wrong_size_and_test_result(capsys):
     assert capsys.readouterr().out == (
         "Not yet: the LR statistic should be a number, got FakeTest. "
         "That looks like a test result: its number is .statistic.\n")
+
+
+def test_level1_function_is_confirmed_or_asked_for(ssls, capsys):
+    # the success message names the level-1 variance function the step asks for,
+    # and a model fitted without level1= gets a hint rather than a pass
+    spec = dict(response="score", fixed=["cohort90"], group="schoolid")
+    m = lh.fit("score ~ cohort90 + (1 | schoolid)", data=ssls, level1="~ 0 + C(female)")
+    assert lh.check_model(m, data=ssls, level1="~ 0 + C(female)", **spec) is m
+    out = capsys.readouterr().out
+    assert out.startswith("Correct:") and ", with level-1 variance ~ 0 + C(female), fitted by" in out
+    plain = lh.fit("score ~ cohort90 + (1 | schoolid)", data=ssls)
+    lh.check_model(plain, data=ssls, **spec)
+    assert "level-1 variance" not in capsys.readouterr().out
+    lh.check_model(plain, data=ssls, level1="~ 0 + C(female)", **spec)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "level1='~ 0 + C(female)'" in out
