@@ -118,7 +118,8 @@ code = "import time; time.sleep(4); open({str(grades)!r}, 'a').write('forged,ok,
 subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)''', 'lh.check("5.1.q2", "c")'),
         # 300 MB of output
-        "flood": _nb('for i in range(300):\n    print("x" * 1_000_000)', 'lh.check("5.1.q2", "c")'),
+        # (flushed line by line, so that the kernel sends it all rather than failing on one huge message)
+        "flood": _nb('import sys\nfor i in range(3000):\n    print("x" * 100_000, flush=True)', 'lh.check("5.1.q2", "c")'),
         # too many processes
         "forker": _nb('''
 import subprocess
