@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import statistics
 import sys
 import time
 from datetime import date
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_section import write_section  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -104,14 +106,7 @@ def main() -> None:
              "", "| exploration | refit median (ms) | refit CPU median (ms) | refit max (ms) "
              "| whole update median (ms) | whole update CPU median (ms) | whole update max (ms) |",
              "|---|---:|---:|---:|---:|---:|---:|", *rows]
-    readme = HERE / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    block = "<!-- explore:start -->\n" + "\n".join(table) + "\n<!-- explore:end -->"
-    if "<!-- explore:start -->" in text:
-        text = re.sub(r"<!-- explore:start -->.*?<!-- explore:end -->", lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n## Interactive explorations\n\n" + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    write_section("explore", "Interactive explorations", table)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_section import write_section  # noqa: E402
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -68,14 +70,7 @@ def main() -> None:
              f"{n} typical notebooks (import, load the school data, one fit, four checks); date {date.today()}.",
              "", "| configuration | whole run (s) | per notebook (s) |", "|---|---:|---:|"]
     table += [f"| {label} | {secs:.1f} | {each:.2f} |" for label, secs, each in rows]
-    readme = HERE / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    block = "<!-- grading:start -->\n" + "\n".join(table) + "\n<!-- grading:end -->"
-    if "<!-- grading:start -->" in text:
-        text = re.sub(r"<!-- grading:start -->.*?<!-- grading:end -->", lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n## Grading\n\n" + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    write_section("grading", "Grading", table)
 
 
 if __name__ == "__main__":

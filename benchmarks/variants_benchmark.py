@@ -10,12 +10,14 @@ warning (boundary, non-convergence) and the range of each computed answer. Write
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import sys
 import time
 from datetime import date
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_section import write_section  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -50,14 +52,7 @@ def main() -> None:
         mids = [(k[qid].low + k[qid].high) / 2 for k in keys]
         lines.append(f"| {qid} | {min(mids):.4g} | {statistics.median(mids):.4g} | {max(mids):.4g} |")
     print("\n".join(lines))
-    readme = HERE / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    block = "<!-- variants:start -->\n" + "\n".join(lines) + "\n<!-- variants:end -->"
-    if "<!-- variants:start -->" in text:
-        text = re.sub(r"<!-- variants:start -->.*?<!-- variants:end -->", lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n## Per-student variants\n\n" + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    write_section("variants", "Per-student variants", lines)
 
 
 if __name__ == "__main__":

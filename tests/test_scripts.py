@@ -117,3 +117,16 @@ def test_timing_runs_a_copy_and_leaves_the_notebook_alone(tmp_path):
     r = timing.measure(path, run=True)
     assert r["run"] is not None and 0 < r["run"] < 5 and r["words"] == 8
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_benchmark_sections_are_replaced_between_their_markers(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_section", ROOT / "benchmarks" / "readme_section.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n")
+    mod.write_section("grading", "Grading", ["first"], readme)
+    mod.write_section("grading", "Grading", ["second", "run"], readme)
+    assert readme.read_text() == "# Benchmarks\n\n## Grading\n\n<!-- grading:start -->\nsecond\nrun\n<!-- grading:end -->\n"
