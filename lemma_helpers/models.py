@@ -622,8 +622,10 @@ class MultilevelResult:
                            "estimate): the data show no variation of it between groups. Consider "
                            "removing that random term.")
         if len(diag) > 1 and np.linalg.matrix_rank(self._T, tol=1e-6 * np.abs(self._T).max()) < len(diag):
-            out.append("The level-2 covariance matrix is singular (a correlation of +1 or -1): the "
-                       "model is more complex than the data support. Consider a simpler random part.")
+            out.append("The level-2 covariance matrix is singular (a boundary estimate): "
+                       + ("the two random effects are perfectly correlated (+1 or -1)" if len(diag) == 2 else
+                          "one random effect is an exact combination of the others")
+                       + ". The model is more complex than the data support. Consider a simpler random part.")
         if not self.converged:
             out.append("The optimiser did not report convergence: " + self._opt.message)
         return out

@@ -457,3 +457,12 @@ def test_equation_keeps_three_significant_digits_for_small_coefficients(small):
     tex = m.equation()
     cov = m.level1_cov.iloc[1, 0]
     assert f"2 \\times {_fmt_sig(cov)}" in tex
+
+
+def test_singular_covariance_note_fits_the_size_of_the_random_part(ssls):
+    # P5.3's random coefficients for social class: lme4 reports a singular fit too
+    # (lmer(score ~ cohort90 + female + sclass + (1 + cohort90 + sclass | schoolid), REML = FALSE): isSingular TRUE)
+    m5 = lh.fit("score ~ cohort90 + female + sclass + (1 + cohort90 + sclass | schoolid)", data=ssls,
+                reference={"sclass": "working"})
+    note = next(n for n in m5.notes if "singular" in n)
+    assert "one random effect is an exact combination of the others" in note and "+1 or -1" not in note
