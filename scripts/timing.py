@@ -157,7 +157,8 @@ def note(r: dict) -> str:
     return (f"<!-- time:start -->*About {r['total']} minutes: {r['reading']:.0f} to read, "
             f"{r['work']:.0f} for the exercises and questions"
             + ("" if r["run"] is None or r["run"] < 0.5 else f", {r['run']:.0f} for the code to run")
-            + " (estimated by scripts/timing.py).*<!-- time:end -->")
+            + " (an estimate: reading at 200 words a minute, plus a few minutes for each exercise)."
+            "*<!-- time:end -->")
 
 
 def write_note(path: Path, r: dict) -> bool:
