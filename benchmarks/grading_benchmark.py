@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,7 +67,13 @@ def main() -> None:
             secs = grade(folder, Path(tmp) / label.replace(" ", "_").replace(",", ""), *extra)
             rows.append((label, secs, secs / n))
             print(f"{label}: {secs:.1f} s for {n} notebooks, {secs / n:.2f} s each", flush=True)
-    table = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    imports = []
+    for _ in range(5):
+        res = subprocess.run([sys.executable, "-c", "import time; t = time.perf_counter(); import lemma_helpers; "
+                              "print(time.perf_counter() - t)"], capture_output=True, text=True, check=True)
+        imports.append(float(res.stdout))
+    table = [f"`import lemma_helpers` in a fresh process: {statistics.median(imports):.2f} s (median of 5).", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
              f"{n} typical notebooks (import, load the school data, one fit, four checks); date {date.today()}.",
              "", "| configuration | whole run (s) | per notebook (s) |", "|---|---:|---:|"]
     table += [f"| {label} | {secs:.1f} | {each:.2f} |" for label, secs, each in rows]

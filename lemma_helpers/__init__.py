@@ -2,25 +2,33 @@
 
 Load the course data, fit two-level models, test them, plot them and check
 quiz answers. Everything a learner needs is listed in ``__all__``.
+
+The modules that need scipy, statsmodels or matplotlib (fitting, tests,
+plots, explorations) are imported when one of their names is first used
+(PEP 562), so ``import lemma_helpers`` is quick: a graded notebook that only
+answers questions never pays for them.
 """
+from importlib import import_module as _import_module
+
 from ._validation import LemmaError, LemmaWarning
 from .datasets import codebook, list_datasets, load_dataset, register_dataset
-from .models import MultilevelResult, fit
 from .quiz import check, list_questions, quiz, start_assignment
 from ._bank import add_question_bank
-from .plotting import (
-    plot_caterpillar, plot_group_lines, plot_group_means, plot_residual_pairs, plot_residual_qq,
-    plot_se_comparison, plot_single_level_residuals, plot_two_level_decomposition,
-    plot_variance_function, set_theme,
-)
-from .inference import OLSResult, TestResult, design_effect, fit_ols, lr_test, wald_test
-from .practice import check_model, check_value, is_blank
-from .exercises import check_exercise
-from .explore import (
-    explore_level1_variance, explore_random_slopes, explore_refit, explore_shrinkage, explore_vpc,
-)
 
 __version__ = "0.1.0"
+
+# name -> the module that defines it, imported on first use
+_LAZY = {
+    **dict.fromkeys(["fit", "MultilevelResult"], "models"),
+    **dict.fromkeys(["plot_caterpillar", "plot_group_lines", "plot_group_means", "plot_residual_pairs",
+                     "plot_residual_qq", "plot_se_comparison", "plot_single_level_residuals",
+                     "plot_two_level_decomposition", "plot_variance_function", "set_theme"], "plotting"),
+    **dict.fromkeys(["OLSResult", "TestResult", "design_effect", "fit_ols", "lr_test", "wald_test"], "inference"),
+    **dict.fromkeys(["check_model", "check_value", "is_blank"], "practice"),
+    "check_exercise": "exercises",
+    **dict.fromkeys(["explore_level1_variance", "explore_random_slopes", "explore_refit", "explore_shrinkage",
+                     "explore_vpc"], "explore"),
+}
 
 __all__ = [
     "LemmaError", "LemmaWarning",
@@ -35,3 +43,16 @@ __all__ = [
     "explore_shrinkage", "explore_vpc", "explore_random_slopes", "explore_level1_variance",
     "explore_refit",
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lemma_helpers' has no attribute {name!r}")
+    value = getattr(_import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
