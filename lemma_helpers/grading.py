@@ -359,8 +359,9 @@ def grade(directory: str | Path, out: str | Path, *, key_file: str | Path | None
                    for sub in subs]
     written = [a.name for a in feedback_archives(out.parent, feedback, platforms)]
     sheet = []
+    owner_of = {fid: owner for owner, fs in files.items() for fid, _ in fs}
     for sid, filename, blob, _problem in submissions:
-        owner = next(o for o, fs in files.items() if any(fid == sid for fid, _ in fs))
+        owner = owner_of[sid]
         nb = read_submission(blob)[0] if blob is not None else None
         sheet += [(owner, names.get(owner, ""), filename, *item) for item in written_answers(nb)]
     if sheet:
