@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +144,121 @@ class Design:
     group: str
 
 
+class _DropAndRecord(patsy.NAAction):
+    """patsy's listwise deletion ("drop") that also remembers which rows it dropped."""
+
+    def __init__(self):
+        super().__init__(NA_types=["None", "NaN"])
+        self.dropped = None
+
+    def handle_NA(self, values, is_NAs, origins):
+        if is_NAs:
+            self.dropped = np.logical_or.reduce([np.asarray(m, dtype=bool) for m in is_NAs])
+        return super().handle_NA(values, is_NAs, origins)
+
+
+class _Columns(Mapping):
+    """The data as patsy sees it: each column looked up by name, a column of strings handed over
+    as a pandas Categorical (the same levels, but patsy then reads its codes instead of looking at
+    every value in Python: 0.2 s on 25,000 rows), and ``C`` by our own version (names in the data
+    are looked up before patsy's built-in functions)."""
+
+    def __init__(self, data: pd.DataFrame):
+        self._data = data
+
+    def __getitem__(self, name):
+        if name == "C" and "C" not in self._data.columns:
+            return _categorical
+        column = self._data[name]
+        return _as_categorical(column) if _is_text(column) else column
+
+    def __iter__(self):
+        return iter(self._data.columns)
+
+    def __len__(self):
+        return self._data.shape[1]
+
+
+def _categorical(data, contrast=None, levels=None):
+    """patsy's ``C()``, faster: with no contrast or levels given, the column is handed to patsy
+    as a pandas Categorical (numbers become one with their sorted distinct values as levels,
+    as patsy would make them). patsy reads a Categorical's codes directly instead of looking at
+    every value in Python (a tenth of a second on 36,000 rows), and does so only when it is
+    not inside the box its own ``C()`` puts around the data. Columns and names are the same."""
+    if contrast is None and levels is None and isinstance(data, pd.Series):
+        if isinstance(data.dtype, pd.CategoricalDtype):
+            return data
+        if pd.api.types.is_numeric_dtype(data) or pd.api.types.is_bool_dtype(data) or _is_text(data):
+            return _as_categorical(data)
+    return patsy.builtins.C(data, contrast, levels)
+
+
+def _is_text(column: pd.Series) -> bool:
+    """A column of strings (and missing values), which patsy treats as categories."""
+    return ((column.dtype == object or pd.api.types.is_string_dtype(column.dtype))
+            and not isinstance(column.dtype, pd.CategoricalDtype)
+            and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"))
+
+
+def _as_categorical(column: pd.Series) -> pd.Series:
+    """The column as a pandas Categorical with its sorted distinct values as levels, which is how
+    patsy orders the levels it finds itself (missing values stay missing)."""
+    return pd.Series(pd.Categorical(column), index=column.index, name=column.name)
+
+
+# transforms whose result depends on the rows they see (patsy's stateful transforms)
+_STATEFUL = re.compile(r"\b(center|standardize|scale)\(")
+
+
+def _design_matrices(formulas: list, data: pd.DataFrame, what: str):
+    """Build the designs of several formulas (response, fixed, random, level-1 parts) in one pass.
+
+    patsy evaluates each variable once and drops a row missing in any of the pieces from all of
+    them (listwise deletion). Returns the matrices (``patsy.DesignMatrix``, each with its
+    ``design_info``) and a boolean mask of the rows dropped.
+    """
+    columns = _Columns(data)
+    na_action = _DropAndRecord()
+    try:
+        term_lists = []
+        for formula in formulas:
+            desc = patsy.ModelDesc.from_formula(formula)
+            if desc.lhs_termlist:
+                term_lists.append(desc.lhs_termlist)
+            term_lists.append(desc.rhs_termlist)
+        infos = patsy.design_matrix_builders(term_lists, lambda: iter([columns]), eval_env=0,
+                                             NA_action=na_action)
+        na_action.dropped = None
+        matrices = patsy.build_design_matrices(infos, columns, NA_action=na_action)
+    except patsy.PatsyError as exc:
+        raise _translate_patsy_error(exc, data, what) from None
+    dropped = np.zeros(len(data), dtype=bool) if na_action.dropped is None else na_action.dropped
+    return matrices, dropped
+
+
+_PLAIN_FACTOR = re.compile(r"^(?:C\(\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\)?$")
+
+
+def _depends_on_rows(matrices, data: pd.DataFrame, used: np.ndarray) -> bool:
+    """Whether the designs could change when only the rows ``used`` are kept: a stateful
+    transform such as center() (its mean is computed on the rows given), or a category that
+    occurs only in the rows left out (its column would then be all zeros)."""
+    for m in matrices:
+        for factor, info in m.design_info.factor_infos.items():
+            name = factor.name()
+            if _STATEFUL.search(name):
+                return True
+            if info.type != "categorical":
+                continue
+            plain = _PLAIN_FACTOR.match(name)
+            if not plain or plain.group(1) not in data.columns:
+                return True                      # a category made by an expression: rebuild to be sure
+            column = data[plain.group(1)]
+            if column[used].nunique() < column.nunique():
+                return True
+    return False
+
+
 def build_design(formula: str, data: pd.DataFrame, level1: str | None = None,
                  reference: dict | None = None) -> Design:
     """Parse ``formula`` and build all design matrices on the rows complete for every piece."""
@@ -155,51 +271,52 @@ def build_design(formula: str, data: pd.DataFrame, level1: str | None = None,
             f"The grouping factor {parsed.group!r} is also in the fixed part. A group cannot be "
             "both a fixed effect (dummies) and a random effect; remove it from the fixed part."
         )
-    y_df, X_df = _dmatrix(parsed.fixed, data, lhs=True)
-    Z_df = _dmatrix(parsed.random, data)
-    pieces = [y_df.index, X_df.index, Z_df.index, data.index[data[parsed.group].notna().to_numpy()]]
-    Z1_df = None
+    formulas = [parsed.fixed, parsed.random]
     if level1 is not None:
         if not isinstance(level1, str) or not level1.strip().startswith("~"):
             raise LemmaError(
                 f"level1 should be a right-hand-side formula such as '~ 1 + age' or '~ 0 + C(female)', got {level1!r}."
             )
-        Z1_df = _dmatrix(level1, data)
-        pieces.append(Z1_df.index)
-    keep = pieces[0]
-    for idx in pieces[1:]:
-        keep = keep.intersection(idx, sort=False)
-    keep = data.index[data.index.isin(keep)]  # original row order
+        formulas.append(level1)
+    matrices, dropped = _design_matrices(formulas, data, formula)
+    no_group = data[parsed.group].isna().to_numpy()
+    used = ~(dropped | no_group)
+    keep = data.index[used]
     n_dropped = len(data) - len(keep)
     if len(keep) == 0:
         raise LemmaError(f"No row of the data is complete for {formula!r}: every row has a missing value in some variable.")
-    if any(len(idx) != len(keep) for idx in pieces):
+    infos = [m.design_info for m in matrices]
+    if n_dropped and _depends_on_rows(matrices, data, used):
         # rebuild on the complete cases so that category levels and stateful transforms agree
-        sub = data.loc[keep]
-        y_df, X_df = _dmatrix(parsed.fixed, sub, lhs=True)
-        Z_df = _dmatrix(parsed.random, sub)
-        if level1 is not None:
-            Z1_df = _dmatrix(level1, sub)
-    if y_df.shape[1] != 1:
+        matrices, _ = _design_matrices(formulas, data[used], formula)
+        infos = [m.design_info for m in matrices]
+        arrays = [np.asarray(m, dtype=float) for m in matrices]
+    else:
+        # patsy left out the rows missing a model variable; leave out those missing the group too
+        has_group = ~no_group[~dropped]
+        arrays = [np.asarray(m, dtype=float)[has_group] for m in matrices]
+    (y, X, Z), Z1 = arrays[:3], (arrays[3] if level1 is not None else None)
+    X_info, Z_info = infos[1:3]
+    Z1_info = infos[3] if level1 is not None else None
+    if y.shape[1] != 1:
         raise LemmaError(
-            f"The response {parsed.response!r} is not numeric (it became {y_df.shape[1]} columns). "
+            f"The response {parsed.response!r} is not numeric (it became {y.shape[1]} columns). "
             "A multilevel linear model needs a numeric response; convert it with "
             f"data['{parsed.response}'].astype(float) if it holds numbers stored as text."
         )
-    for name, frame in (("fixed", X_df), ("random", Z_df)):
-        if frame.shape[1] == 0:
+    for name, info in (("fixed", X_info), ("random", Z_info)):
+        if not info.column_names:
             raise LemmaError(f"The {name} part of {formula!r} has no terms.")
-    X = X_df.to_numpy(dtype=float)
     rank = np.linalg.matrix_rank(X)
     if rank < X.shape[1]:
-        raise LemmaError(_collinear_message(X, list(X_df.columns)))
-    missing_fixed = [t for t in Z_df.columns if t not in X_df.columns]
+        raise LemmaError(_collinear_message(X, X_info.column_names))
+    missing_fixed = [t for t in Z_info.column_names if t not in X_info.column_names]
     if missing_fixed:
         warn(
             f"The random term(s) {', '.join(map(repr, missing_fixed))} are not in the fixed part, so their "
             "group effects are deviations from zero rather than from an average effect. Usually "
             "every random term should also be a fixed term: add it to the fixed part.", stacklevel=4)
-    group_values = data.loc[keep, parsed.group]
+    group_values = data[parsed.group][used]
     if isinstance(group_values.dtype, pd.CategoricalDtype):
         group_values = group_values.cat.remove_unused_categories()
         codes = group_values.cat.codes.to_numpy()
@@ -214,13 +331,11 @@ def build_design(formula: str, data: pd.DataFrame, level1: str | None = None,
             "dataset and the right grouping column."
         )
     return Design(
-        y=y_df.to_numpy(dtype=float).ravel(), X=X, Z=Z_df.to_numpy(dtype=float),
-        Z1=None if Z1_df is None else Z1_df.to_numpy(dtype=float),
+        y=y.ravel(), X=X, Z=Z, Z1=Z1,
         groups=np.asarray(codes, dtype=np.int64), group_names=names,
-        fixed_names=list(X_df.columns), random_names=list(Z_df.columns),
-        level1_names=None if Z1_df is None else list(Z1_df.columns),
-        fixed_info=X_df.design_info, random_info=Z_df.design_info,
-        level1_info=None if Z1_df is None else Z1_df.design_info,
+        fixed_names=list(X_info.column_names), random_names=list(Z_info.column_names),
+        level1_names=None if Z1_info is None else list(Z1_info.column_names),
+        fixed_info=X_info, random_info=Z_info, level1_info=Z1_info,
         index=keep, n_dropped=n_dropped, response=parsed.response, group=parsed.group,
     )
 

@@ -24,6 +24,7 @@ Learners are welcome to read this file; it is the whole estimation method.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,20 @@ class CellStats:
     agg: object = None       # sparse (groups x cells) matrix that adds up the cells of a group
 
 
+def _row_patterns(Z1):
+    """Number the distinct rows of Z1 in sorted (lexicographic) order, as np.unique(axis=0)
+    does, but column by column: sorting rows as records is slow."""
+    code = np.zeros(len(Z1), dtype=np.int64)
+    size = 1
+    for column in Z1.T:
+        values, inverse = np.unique(column, return_inverse=True)
+        size *= len(values)
+        if size > 2 ** 62:
+            return np.unique(Z1, axis=0, return_inverse=True)[1].ravel()
+        code = code * len(values) + inverse.ravel()
+    return np.unique(code, return_inverse=True)[1].ravel()
+
+
 def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
     """Sum the cross-products of [X Z y] within cells; done once per fit."""
     n, p = X.shape
@@ -55,18 +70,23 @@ def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
     if Z1 is None:
         pattern = np.zeros(n, dtype=np.int64)
     else:
-        _, pattern = np.unique(Z1, axis=0, return_inverse=True)
-        pattern = pattern.ravel()
+        pattern = _row_patterns(Z1)
     key = groups * (pattern.max() + 1) + pattern
-    order = np.argsort(key, kind="stable")
+    # data usually come sorted by group already; then the stable order is the identity
+    order = np.arange(n) if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
     key_sorted = key[order]
     starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
     Cs = C[order]
     k = C.shape[1]
-    S = np.empty((len(starts), k, k))
-    for a in range(k):
-        S[:, :, a] = np.add.reduceat(Cs * Cs[:, a:a + 1], starts, axis=0)
     counts = np.diff(np.r_[starts, n])
+    S = np.empty((len(starts), k, k))
+    if n >= 16 * len(starts):       # large cells: one matrix product C_c'C_c per cell
+        for c, (a, m) in enumerate(zip(starts, counts)):
+            block = Cs[a:a + m]
+            S[c] = block.T @ block
+    else:                           # many small cells: sum the row products, a column at a time
+        for a in range(k):
+            S[:, :, a] = np.add.reduceat(Cs * Cs[:, a:a + 1], starts, axis=0)
     cell_group = groups[order][starts]
     group_start = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
     Q = None
@@ -96,7 +116,7 @@ class Level1Spec:
 def level1_spec(stats: CellStats, names: list) -> Level1Spec:
     """Decide which level-1 variance parameters are estimable from the data."""
     m = len(names)
-    iu = np.triu_indices(m)
+    iu = _triu(m)
     structural_zero = np.all(stats.Q == 0, axis=0)
     free = np.flatnonzero(~structural_zero)
     diag_positions = [i for i, (a, b) in enumerate(zip(*iu)) if a == b and i in set(free)]
@@ -130,13 +150,25 @@ def _sum_cells(stats: CellStats, S):
     return (stats.agg @ S.reshape(cells, k * k)).reshape(-1, k, k)
 
 
+@functools.lru_cache(maxsize=None)
+def _tril(q: int):
+    """np.tril_indices(q), kept: the engine asks for it at every evaluation."""
+    return np.tril_indices(q)
+
+
+@functools.lru_cache(maxsize=None)
+def _triu(m: int):
+    """np.triu_indices(m), kept."""
+    return np.triu_indices(m)
+
+
 def n_theta(q: int) -> int:
     return q * (q + 1) // 2
 
 
 def theta_to_T(theta, q):
     L = np.zeros((q, q))
-    L[np.tril_indices(q)] = theta
+    L[_tril(q)] = theta
     return L @ L.T
 
 
@@ -154,7 +186,7 @@ def _weights(stats: CellStats, phi_upper):
     if stats.Q is None:
         return None
     m = int((np.sqrt(8 * len(phi_upper) + 1) - 1) / 2)
-    iu = np.triu_indices(m)
+    iu = _triu(m)
     coef = np.where(iu[0] == iu[1], 1.0, 2.0) * phi_upper
     return stats.Q @ coef
 
@@ -240,7 +272,7 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | N
     q, p, n = stats.q, stats.p, stats.n_obs
     nt = n_theta(q)
     L = np.zeros((q, q))
-    L[np.tril_indices(q)] = x[:nt]
+    L[_tril(q)] = x[:nt]
     T = L @ L.T
     phi_upper = None if spec is None else phi_matrix(x[nt:], spec)
     pc = pieces(stats, T, phi_upper)
@@ -261,7 +293,7 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | N
         H = np.linalg.inv(XWX)
         P = AinvT @ B[:, :, :p]
         G -= np.einsum("gia,ab,gjb->ij", P, H, P)
-    grad = ((G + G.T) @ L)[np.tril_indices(q)]
+    grad = ((G + G.T) @ L)[_tril(q)]
     if spec is None:
         return dev, grad
     K = Ainv @ T
@@ -278,7 +310,7 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | N
         GS += Em @ H @ Em.transpose(0, 2, 1)
     w = _weights(stats, phi_upper)
     dw = -np.einsum("cab,cab->c", GS[stats.cell_group], stats.S) / w ** 2 + stats.n / w
-    iu = np.triu_indices(spec.m)
+    iu = _triu(spec.m)
     coef = np.where(iu[0] == iu[1], 1.0, 2.0)
     dphi = (dw[:, None] * stats.Q).sum(axis=0) * coef
     others = [i for i in spec.free if i != spec.scale_index]
@@ -309,43 +341,284 @@ def full_deviance(stats: CellStats, D, omega_upper, scale_index=0, reml=False):
     return dev
 
 
-def _newton_polish(raw, x, f, max_iter=60):
-    """Damped Newton steps until the gradient vanishes; returns x, f and evaluations used."""
-    n = len(x)
-    evals = 0
-    _, g = raw(x)
-    for _ in range(max_iter):
-        h = 1e-5 * np.maximum(np.abs(x), 1e-2)
-        H = np.empty((n, n))
-        for i in range(n):
-            e = np.zeros(n)
-            e[i] = h[i]
-            H[:, i] = (raw(x + e)[1] - raw(x - e)[1]) / (2 * h[i])
-        evals += 2 * n
-        H = (H + H.T) / 2
-        scale = np.max(np.abs(np.diag(H))) or 1.0
-        lam = 0.0
-        accepted = False
-        while lam < 1e8 * scale:
-            try:
-                c = np.linalg.cholesky(H + lam * np.eye(n))
-                d = -np.linalg.solve(c.T, np.linalg.solve(c, g))
-            except np.linalg.LinAlgError:
-                lam = max(10 * lam, 1e-8 * scale)
-                continue
-            fn, gn = raw(x + d)
-            evals += 1
-            if np.isfinite(fn) and fn <= f + 1e-12:
-                accepted = True
-                break
-            lam = max(10 * lam, 1e-8 * scale)
-        if not accepted:
-            break
-        decrease = f - fn
-        x, f, g = x + d, fn, gn
-        if decrease < 1e-9 and np.max(np.abs(d)) < 1e-7:
-            break
-    return x, f, evals
+# ---- exact second derivatives -------------------------------------------------------------
+#
+# For the standard errors of the variance parameters and for Newton steps the optimiser needs
+# the curvature of the deviance, not only its slope. With V = sum_k psi_k G_k linear in the
+# variance parameters psi (G_k = Z E_k Z' for an element of D, a diagonal F_a of level-1
+# features for an element of Omega) and beta at its GLS value for each psi,
+#
+#   d dev / d psi_k = tr(V^-1 G_k) - r'V^-1 G_k V^-1 r                     [- tr(H P_k)]
+#   d2 dev / d psi_k d psi_l = - tr(V^-1 G_k V^-1 G_l) + 2 r'V^-1 G_k V^-1 G_l V^-1 r
+#                              - 2 b_k' H b_l     [- tr(H P_k H P_l) + 2 tr(H X'V^-1 G_k V^-1 G_l V^-1 X)]
+#
+# with r = y - X beta, H = (X'V^-1 X)^-1, b_k = X'V^-1 G_k V^-1 r, P_k = X'V^-1 G_k V^-1 X and
+# the bracketed REML terms. Within a group V^-1 C = W C R with R = I - [0 I 0]' M (Z'WC),
+# M = (I + D Z'WZ)^-1 D and W the level-1 precisions, so every term above is a small product
+# of the cells' cross-products S_c: nothing of size rows x rows is ever formed.
+
+
+def _pair_index(q):
+    """Lower-triangle (i, j) of each element of D, in the order of theta and of the results."""
+    return _tril(q)
+
+
+def _by_pair(T, q):
+    """Apply T, a form bilinear in a symmetric unit matrix E = e_i e_j' + e_j e_i' (or e_i e_i'),
+    to every element: T has the two indices of E first; returns one entry per (i, j) pair."""
+    i, j = _pair_index(q)
+    return T[i, j] + np.where((i != j).reshape((-1,) + (1,) * (T.ndim - 2)), T[j, i], 0)
+
+
+def _sum_outer(A, B):
+    """sum over groups g of A_g (x) B_g: for A (G, a...) and B (G, b...), shape (a..., b...)."""
+    G = len(A)
+    return (A.reshape(G, -1).T @ B.reshape(G, -1)).reshape(A.shape[1:] + B.shape[1:])
+
+
+def _trace_of_products(A, B):
+    """sum over groups (and any leading axes of B) of tr(A_g B_g), one value per leading axis."""
+    return (A * np.swapaxes(B, -1, -2)).sum(axis=(-3, -2, -1))
+
+
+def _weighted_group_sums(stats: CellStats, weights):
+    """sum over the cells c of each group of weights[c, i] S_c, for every column i: (i, G, k, k)."""
+    cells, k, _ = stats.S.shape
+    if stats.agg is None:                                      # one cell per group
+        return weights.T[:, :, None, None] * stats.S[None]
+    from scipy import sparse
+
+    m, G = weights.shape[1], len(stats.group_start)
+    rows = (np.arange(m)[None, :] * G + stats.cell_group[:, None]).ravel()
+    cols = np.repeat(np.arange(cells), m)
+    combine = sparse.csr_matrix((weights.ravel(), (rows, cols)), shape=(m * G, cells))
+    return (combine @ stats.S.reshape(cells, k * k)).reshape(m, G, k, k)
+
+
+def _by_pairs(T4, q):
+    """As _by_pair for a form in two such matrices (indices of the first, then the second)."""
+    return _by_pair(_by_pair(T4, q).transpose(1, 2, 0), q).T
+
+
+def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
+    """Deviance (beta profiled out), its gradient and its Hessian in psi = (lower triangle of D,
+    the elements ``free`` of the level-1 covariance ``omega_upper``), or None where V is not
+    positive definite. Without a level-1 function ``omega_upper`` is [sigma2] and ``free`` [0]."""
+    p, q = stats.p, stats.q
+    k = p + q + 1
+    Xs, Zs = slice(0, p), slice(p, p + q)
+    S = stats.S
+    if stats.Q is None:
+        Qf = np.ones((len(S), 1))
+    else:
+        iu = _triu(int((np.sqrt(8 * len(omega_upper) + 1) - 1) / 2))
+        Qf = stats.Q * np.where(iu[0] == iu[1], 1.0, 2.0)
+    omega_c = Qf @ np.asarray(omega_upper, dtype=float)        # each cell's level-1 variance
+    if np.any(omega_c <= 0) or not np.all(np.isfinite(omega_c)):
+        return None
+    w = 1 / omega_c
+    f = Qf[:, free]                                            # (cells, m1) features F_a
+    m1 = f.shape[1]
+
+    # every weighted sum of the cells' S_c that is needed, over the cells of each group, at once:
+    # weights w (for V^-1), w^2 f_a (one per level-1 parameter) and w^3 f_a f_b (one per pair)
+    pairs = [(a, b) for a in range(m1) for b in range(a, m1)]
+    weights = np.column_stack([w] + [w ** 2 * f[:, a] for a in range(m1)]
+                              + [w ** 3 * f[:, a] * f[:, b] for a, b in pairs])
+    sums = _weighted_group_sums(stats, weights)               # (1 + m1 + pairs, G, k, k)
+    Sw, Swf = sums[0], sums[1:1 + m1]
+    Swff = dict(zip(pairs, sums[1 + m1:]))
+    ZWZ = Sw[:, Zs, Zs]
+    A = np.eye(q) + D @ ZWZ
+    sign, logdet_a = np.linalg.slogdet(A)
+    if np.any(sign <= 0):
+        return None
+    Mm = np.linalg.solve(A, np.broadcast_to(D, A.shape))
+    Mm = (Mm + Mm.transpose(0, 2, 1)) / 2
+    G = len(Sw)
+    MZC = Mm @ Sw[:, Zs, :]                                    # M Z'WC, so that R = I - [0 I 0]' MZC
+    Sig = Sw - Sw[:, :, Zs] @ MZC                              # C'V^-1 C = C'WC R, per group
+    tot = Sig.sum(axis=0)
+    XVX = (tot[Xs, Xs] + tot[Xs, Xs].T) / 2
+    try:
+        chol = np.linalg.cholesky(XVX)
+    except np.linalg.LinAlgError:
+        return None
+    H = np.linalg.inv(XVX)
+    beta = H @ tot[Xs, -1]
+    c0 = np.r_[-beta, np.zeros(q), 1.0]                        # r = C c0
+    dev = float(np.sum(stats.n * np.log(omega_c)) + logdet_a.sum() + c0 @ tot @ c0 + stats.n_obs * LOG2PI)
+    if reml:
+        dev += 2 * np.log(np.diag(chol)).sum() - p * LOG2PI
+
+    # level-2 parameters: E_k in the Z'...Z block
+    Phi, Xi = Sig[:, Zs, Zs], Sig[:, Xs, Zs]                    # Z'V^-1 Z, X'V^-1 Z
+    rho = Sig[:, Zs, :] @ c0                                   # Z'V^-1 r
+    g2 = _by_pair(Phi.sum(0).T - rho.T @ rho, q)
+    # sum_g Phi_bc Phi_da and sum_g rho_a Phi_bc rho_d, as [a, b, c, d]
+    h22 = (-_by_pairs(_sum_outer(Phi, Phi).transpose(3, 0, 1, 2), q)
+           + 2 * _by_pairs(_sum_outer(rho[:, :, None] * rho[:, None, :], Phi).transpose(0, 2, 3, 1), q))
+    b2 = _by_pair(_sum_outer(Xi, rho).transpose(1, 2, 0), q)             # (n2, p)
+    P2 = _by_pair(_sum_outer(Xi, Xi).transpose(1, 3, 0, 2), q)           # (n2, p, p)
+
+    # level-1 parameters: diagonal F_a, constant within a cell. V^-1 r = W C R c0 row by row,
+    # so C'V^-1 F_a V^-1 r = R' S_a rt with S_a = sum_c w_c^2 f_ac S_c and rt = R c0.
+    rt = np.tile(c0, (G, 1))
+    rt[:, Zs] -= MZC @ c0
+    Bz = np.eye(q) - MZC[:, :, Zs]                             # R's Z rows and columns (I - M Z'WZ)
+    Sr = (Swf @ rt[None, :, :, None])[..., 0]                  # S_a rt, (m1, G, k)
+    gam = Sr[:, :, Zs]                                         # Z'W F_a V^-1 r
+    g1 = (stats.n * w) @ f - _trace_of_products(Mm, Swf[:, :, Zs, Zs]) - (Sr * rt).sum(axis=(1, 2))
+    b1 = (Sr[:, :, Xs] - (MZC[:, :, Xs].transpose(0, 2, 1)[None] @ gam[..., None])[..., 0]).sum(1)  # R_X' S_a rt
+    YZZ = Bz.transpose(0, 2, 1)[None] @ Swf[:, :, Zs, Zs] @ Bz[None]     # Z'V^-1 F_a V^-1 Z
+    v1 = (Bz.transpose(0, 2, 1)[None] @ gam[..., None])[..., 0]          # Z'V^-1 F_a V^-1 r
+    h11 = np.empty((m1, m1))
+    for a in range(m1):
+        for b in range(a, m1):
+            trace = (np.sum(stats.n * w ** 2 * f[:, a] * f[:, b])
+                     - 2 * _trace_of_products(Mm, Swff[a, b][:, Zs, Zs])
+                     + _trace_of_products(Mm @ Swf[a][:, Zs, Zs], Mm @ Swf[b][:, Zs, Zs]))
+            # r'V^-1 F_a V^-1 F_b V^-1 r = rt' S_ab rt - gam_a' M gam_b
+            quad = np.sum((Swff[a, b] @ rt[..., None])[..., 0] * rt) - np.sum((Mm @ gam[b][..., None])[..., 0] * gam[a])
+            h11[a, b] = h11[b, a] = -trace + 2 * quad
+    h21 = (-_by_pair(YZZ.sum(1).transpose(2, 1, 0), q)
+           + 2 * _by_pair((rho.T @ v1).transpose(1, 2, 0), q))
+    grad = np.r_[g2, g1]
+    bb = np.vstack([b2, b1])
+    hess = np.block([[h22, h21], [h21.T, h11]]) - 2 * bb @ H @ bb.T
+    if reml:
+        RX = np.zeros((G, k, p))                               # R's X columns
+        RX[:, Xs, :] = np.eye(p)
+        RX[:, Zs, :] = -MZC[:, :, Xs]
+        U = Swf @ RX[None]                                     # S_a R_X, (m1, G, k, p)
+        P1 = (RX.transpose(0, 2, 1)[None] @ U).sum(1)          # X'V^-1 F_a V^-1 X
+        P = np.concatenate([P2, P1])                           # (n, p, p)
+        HP = H @ P
+        grad -= np.einsum("kii->k", HP)
+        hess -= np.einsum("kij,lji->kl", HP, HP)
+        HXi = H @ Xi                                           # H Xi per group
+        # 2 tr(H X'V^-1 G_k V^-1 G_l V^-1 X), symmetrised over (k, l)
+        K = Xi.transpose(0, 2, 1) @ HXi                        # Xi' H Xi per group
+        t22 = _by_pairs(_sum_outer(Phi, K).transpose(3, 0, 1, 2), q)
+        YZX = Bz.transpose(0, 2, 1)[None] @ U[:, :, Zs, :]     # Z'V^-1 F_a V^-1 X
+        t21 = _by_pair((YZX @ HXi).sum(1).transpose(2, 1, 0), q)
+        t11 = np.empty((m1, m1))
+        for a in range(m1):
+            for b in range(a, m1):
+                Yab = (RX.transpose(0, 2, 1) @ Swff[a, b] @ RX
+                       - U[a][:, Zs, :].transpose(0, 2, 1) @ Mm @ U[b][:, Zs, :]).sum(0)
+                t11[a, b] = np.sum(H * Yab.T)
+                t11[b, a] = np.sum(H * Yab)
+        hess += np.block([[t22 + t22.T, 2 * t21], [2 * t21.T, t11 + t11.T]])
+    return dev, grad, (hess + hess.T) / 2
+
+
+def profiled_derivatives(stats: CellStats, x, reml=False, spec: "Level1Spec | None" = None):
+    """Profiled deviance with its exact gradient and Hessian in x = (theta, free level-1 parameters).
+
+    sigma2 is profiled out: with psi(x, s) = s (L L', Phi), the Hessian of dev(psi(x, s)) over
+    (x, s) follows from variance_derivatives by the chain rule, and the Schur complement of s
+    gives the Hessian of the profiled deviance. Returns (inf, None, None) where it is undefined.
+    """
+    q = stats.q
+    nt = n_theta(q)
+    L = np.zeros((q, q))
+    L[_tril(q)] = x[:nt]
+    T = L @ L.T
+    phi_upper = None if spec is None else phi_matrix(x[nt:], spec)
+    pc = pieces(stats, T, phi_upper)
+    if pc is None:
+        return np.inf, None, None
+    dev, _, _, r2 = _criterion(stats, pc, reml)
+    if not np.isfinite(dev):
+        return np.inf, None, None
+    s = r2 / (stats.n_obs - stats.p if reml else stats.n_obs)
+    if spec is None:
+        omega, free, others = np.array([s]), [0], []
+    else:
+        omega, free = s * phi_upper, list(spec.free)
+        others = [i for i in spec.free if i != spec.scale_index]
+    out = variance_derivatives(stats, s * T, omega, free, reml)
+    if out is None:
+        return np.inf, None, None
+    _, g, H = out
+    n2 = nt
+    psi = np.r_[s * T[_tril(q)], omega[free]]
+    J = np.zeros((len(psi), len(x)))                 # d psi / d x
+    i, j = _tril(q)
+    for col, (a, b) in enumerate(zip(*_tril(q))):
+        # d (L L')_ij / d L_ab = delta_ia L_jb + delta_ja L_ib
+        J[:n2, col] = s * ((i == a) * L[j, b] + (j == a) * L[i, b])
+    for col, idx in enumerate(others):
+        J[n2 + free.index(idx), nt + col] = s
+    Js = psi / s                                     # d psi / d s
+    # second derivatives of psi: only the L-L block, s * delta_bd * (g as a symmetric matrix)
+    Gm = np.zeros((q, q))
+    Gm[i, j] = g[:n2]
+    Gm = Gm + Gm.T                                   # off-diagonal once each side, diagonal twice
+    HJ = H @ J
+    Hxx = J.T @ HJ
+    a, b = _tril(q)
+    Hxx[:nt, :nt] += s * (b[:, None] == b[None, :]) * Gm[a[:, None], a[None, :]]
+    Hxs = J.T @ (H @ Js + g / s)
+    Hss = Js @ H @ Js
+    hess = Hxx - np.outer(Hxs, Hxs) / Hss
+    return dev, J.T @ g, (hess + hess.T) / 2
+
+
+def _profiled_at(stats, x, reml, spec):
+    """The profiled deviance at x = (theta, free level-1 parameters)."""
+    nt = n_theta(stats.q)
+    phi_upper = None if spec is None else phi_matrix(x[nt:], spec)
+    return profiled_deviance(stats, theta_to_T(x[:nt], stats.q), phi_upper, reml)
+
+
+class _Derivatives:
+    """The profiled deviance for scipy, with its gradient and Hessian computed together when
+    first asked for at a point (they share most of the work)."""
+
+    def __init__(self, stats, reml, spec):
+        self.args = (stats, reml, spec)
+        self.x, self.value, self.evals = None, None, 0
+
+    def _at(self, x):
+        if self.x is None or not np.array_equal(x, self.x):
+            self.x, self.evals = np.array(x), self.evals + 1
+            stats, reml, spec = self.args
+            f, g, H = profiled_derivatives(stats, x, reml, spec)
+            if g is None:                            # outside the parameter space: a finite dummy
+                g, H = np.zeros(len(x)), np.eye(len(x))  # (scipy rejects the step on f = inf)
+            self.value = (f, g, H)
+        return self.value
+
+    def fun(self, x):
+        return self._at(x)[0]
+
+    def jac(self, x):
+        return self._at(x)[1]
+
+    def hess(self, x):
+        return self._at(x)[2]
+
+
+def _newton(stats, x, reml, spec):
+    """Newton's method with the exact Hessian, kept safe by a trust region (scipy's
+    trust-exact: where the deviance is not convex, or a full step would not lower it, the step
+    is the best one within a radius that shrinks and grows with the model's success).
+    Returns x, the deviance, the evaluations used and whether it converged."""
+    d = _Derivatives(stats, reml, spec)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        res = optimize.minimize(d.fun, x, jac=d.jac, hess=d.hess, method="trust-exact",
+                                options={"gtol": 1e-8, "maxiter": 200})
+    f, g, H = d._at(res.x)
+    # scipy stops with "a bad approximation" once the steps change the deviance by less than
+    # its rounding error: converged when a further Newton step could not lower it noticeably
+    try:
+        remaining = g @ np.linalg.solve(np.linalg.cholesky(H).T, np.linalg.solve(np.linalg.cholesky(H), g))
+    except np.linalg.LinAlgError:
+        remaining = np.inf
+    ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or remaining < 1e-8))
+    return res.x, f, d.evals, ok
 
 
 @dataclass
@@ -362,12 +635,12 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     """Minimise the profiled deviance over the Cholesky factor of T and the level-1 parameters."""
     q = stats.q
     nt = n_theta(q)
-    diag = np.array([i == j for i, j in zip(*np.tril_indices(q))])
+    diag = np.array([i == j for i, j in zip(*_tril(q))])
     theta0 = np.where(diag, 1.0, 0.0)
     if spec is not None:
         others = [i for i in spec.free if i != spec.scale_index]
         # start from a constant level-1 variance where the design allows it
-        iu = np.triu_indices(spec.m)
+        iu = _triu(spec.m)
         coef = np.where(iu[0] == iu[1], 1.0, 2.0)
         F = stats.Q[:, spec.free] * coef[spec.free]
         sol, *_ = np.linalg.lstsq(F, np.ones(len(F)), rcond=None)
@@ -380,42 +653,33 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
 
     if len(phi0):
         phi0[np.abs(phi0) < 1e-12] = 0.0
-    x0 = np.r_[theta0, phi0]
-    options = {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000, "maxfun": 20000}
-    raw = lambda x: deviance_and_gradient(stats, x, reml, spec)  # noqa: E731
-    # Precondition: rescale each parameter by its curvature at the start, so that
-    # the first quasi-Newton steps have sensible lengths (a unit step in a level-1
-    # parameter could otherwise make the level-1 variance negative somewhere).
-    h = 1e-4
-    curv = np.array([(raw(x0 + h * e)[1][i] - raw(x0 - h * e)[1][i]) / (2 * h)
-                     for i, e in enumerate(np.eye(len(x0)))])
-    scale = 1 / np.sqrt(np.where(np.isfinite(curv) & (np.abs(curv) > 1e-8), np.abs(curv), 1.0))
-    n_evals = 2 * len(x0)
-
-    def fun(y):
-        dev, grad = raw(y * scale)
-        return dev, grad * scale
-
-    # Unbounded: the sign of a column of L does not change T = L L', and bounds would
-    # trap the search at a zero diagonal, where the gradient in that direction vanishes.
-    bounds = [(None, None)] * len(x0)
+    # Newton's method is fastest from where the deviance is already convex: try a few sizes of
+    # the random part (on the rescaled variables the relative variances are of order 0.01 to 1)
+    starts = [np.r_[c * theta0, phi0] for c in (1.0, 0.3, 0.1, 0.03)]
+    values = [_profiled_at(stats, x, reml, spec) for x in starts]
+    x0 = starts[int(np.argmin(values))]
+    n_evals = len(starts)
 
     def search(start_x):
         nonlocal n_evals
-        # exact gradients: quasi-Newton steps converge in a few dozen evaluations
+        # Newton steps with the exact Hessian converge in a few iterations from the start
+        x, f, evals, ok = _newton(stats, start_x, reml, spec)
+        n_evals += evals
+        if ok:
+            return x, f, "Newton's method converged"
+        # rarely needed: quasi-Newton steps from where Newton stopped, then Newton again.
+        # Unbounded: the sign of a column of L does not change T = L L', and bounds would
+        # trap the search at a zero diagonal, where the gradient in that direction vanishes.
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            res = optimize.minimize(fun, start_x / scale, jac=True, method="L-BFGS-B",
-                                    bounds=bounds, options=options)
+            res = optimize.minimize(lambda y: deviance_and_gradient(stats, y, reml, spec), x, jac=True,
+                                    method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000,
+                                                                "maxfun": 20000})
         n_evals += res.nfev
-        # Newton polish with a finite-difference Hessian of the exact gradient: quasi-Newton
-        # steps can stall in curved valleys of random parts with several terms, and a
-        # precisely located optimum keeps the variance standard errors (curvature there)
-        # reproducible to the digits shown.
-        x, f, extra = _newton_polish(raw, res.x * scale, float(res.fun))
-        n_evals += extra
-        return x, f, res
+        x, f, evals, ok = _newton(stats, res.x, reml, spec)
+        n_evals += evals
+        return x, f, str(res.message)
 
-    x, f, res = search(x0)
+    x, f, how = search(x0)
     # A zero diagonal of L is a stationary point in its own direction (a saddle when the
     # variance should be positive): restart from a small positive value to make sure.
     big = max(np.max(np.abs(x[:nt])), 1e-3)
@@ -423,14 +687,14 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
         if abs(x[i]) < 1e-6 * big:
             trial = x.copy()
             trial[i] = 0.1 * big
-            x2, f2, res2 = search(trial)
+            x2, f2, how2 = search(trial)
             if f2 < f - 1e-9:
-                x, f, res = x2, f2, res2
-    _, g = raw(x)
+                x, f, how = x2, f2, how2
+    _, g = deviance_and_gradient(stats, x, reml, spec)
     # lme4 flags max|gradient| of the deviance above 0.002; use the same yardstick
     ok = bool(np.isfinite(f) and np.max(np.abs(g)) < 2e-3)
     msg = "the gradient vanishes at the optimum" if ok else (
-        f"the gradient is still {np.max(np.abs(g)):.2g} at the end ({res.message})")
+        f"the gradient is still {np.max(np.abs(g)):.2g} at the end ({how})")
     return Optimum(theta=x[:nt], phi_free=x[nt:], deviance=f, converged=ok, message=msg,
                    n_evals=int(n_evals))
 

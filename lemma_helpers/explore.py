@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
-from threadpoolctl import threadpool_limits
 
 from ._validation import LemmaError, check_dataframe
 from .plotting import BLUE, DARK, GREEN, GREY, ORANGE, VERMILLION
@@ -462,7 +461,7 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
     0.0536
     """
     W = _widgets()
-    from .models import _fit_design
+    from .models import _fit_design, _one_blas_thread
     from ._design import build_design
 
     check_dataframe(data)
@@ -492,7 +491,7 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
         k = (v["groups"], v["size"])
         if k not in cache:
             t0, c0 = time.perf_counter(), time.process_time()
-            with threadpool_limits(limits=1, user_api="blas"):
+            with _one_blas_thread():
                 res = _fit_design(subset(v), formula, False, None, None)
             cache.clear()
             cache[k] = (res, time.perf_counter() - t0, time.process_time() - c0)

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from threadpoolctl import threadpool_limits
 
 from ._validation import LemmaError, check_dataframe
-from .models import MultilevelResult
+from .models import MultilevelResult, _with_one_blas_thread
 
 __all__ = ["lr_test", "wald_test", "fit_ols", "design_effect", "OLSResult", "TestResult"]
 
@@ -75,7 +74,7 @@ class OLSResult:
         return "\n".join(lines)
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")
+@_with_one_blas_thread
 def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> OLSResult:
     """Fit a single-level linear regression by OLS, ignoring (or correcting for) clustering.
 

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from threadpoolctl import threadpool_limits
 
 from . import _engine as E
 from ._design import Design, build_design, rebuild, sample_fingerprint
@@ -23,6 +22,27 @@ from ._validation import LemmaError, check_dataframe
 __all__ = ["fit", "MultilevelResult"]
 
 _TESTS = ("z", "satterthwaite", "between-within")
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # finds the BLAS libraries once (reading them costs ~3 ms)
+
+
+def _one_blas_thread():
+    """The engine works on many tiny matrices: threaded BLAS only adds overhead there."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _with_one_blas_thread(fn):
+    """Decorator: run ``fn`` with one BLAS thread (results then do not depend on the thread count)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _one_blas_thread():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _standardiser(M: np.ndarray):
@@ -98,8 +118,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = False, level1: str | N
     if not isinstance(reml, bool):
         raise TypeError("reml must be True or False.")
     design = build_design(formula, data, level1=level1, reference=reference)
-    # The engine works on many tiny matrices: threaded BLAS only adds overhead there.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _one_blas_thread():
         return _fit_design(design, formula, reml, level1, reference, data)
 
 
@@ -323,32 +342,14 @@ class MultilevelResult:
         return E.full_deviance(self._std[0], D, om, k, self.reml)
 
     @functools.cached_property
-    @threadpool_limits.wrap(limits=1, user_api="blas")
     def _var_hessian(self):
-        """Hessian of the deviance in the rescaled variance parameters (central differences)."""
+        """Hessian of the deviance in the rescaled variance parameters (exact; see the engine)."""
         x0 = self._var_vector_std()
-        m = len(x0)
-        D_s, *_ = self._unpack_std(x0)
-        scale = []
-        for i, j, _ in _pairs(self.random_terms):
-            scale.append(np.sqrt(abs(D_s[i, i] * D_s[j, j])))
-        scale += list(np.abs(x0[len(scale):]))
-        # steps of 0.1% of each parameter: small enough for the curvature, large enough
-        # that rounding in the deviance (a sum over many groups) does not show
-        h = 1e-3 * np.maximum(np.array(scale), 1e-4)
-        f0 = self._std_deviance(x0)
-        H = np.empty((m, m))
-        for i in range(m):
-            for j in range(i, m):
-                if i == j:
-                    e = np.zeros(m); e[i] = h[i]
-                    H[i, i] = (self._std_deviance(x0 + e) - 2 * f0 + self._std_deviance(x0 - e)) / h[i] ** 2
-                else:
-                    ei = np.zeros(m); ei[i] = h[i]
-                    ej = np.zeros(m); ej[j] = h[j]
-                    H[i, j] = H[j, i] = (self._std_deviance(x0 + ei + ej) - self._std_deviance(x0 + ei - ej)
-                                         - self._std_deviance(x0 - ei + ej) + self._std_deviance(x0 - ei - ej)) / (4 * h[i] * h[j])
-        return H
+        D, om, _ = self._unpack_std(x0)
+        free = [0] if self._spec is None else list(self._spec.free)
+        with _one_blas_thread():
+            out = E.variance_derivatives(self._std[0], D, om, free, self.reml)
+        return np.full((len(x0), len(x0)), np.nan) if out is None else out[2]
 
     @functools.cached_property
     def _var_cov_std(self):
@@ -439,7 +440,7 @@ class MultilevelResult:
         p = std_stats.p
         return sigma2 * np.linalg.inv(pc["M"][:p, :p])
 
-    @threadpool_limits.wrap(limits=1, user_api="blas")
+    @_with_one_blas_thread
     def _satterthwaite_df(self) -> np.ndarray:
         std_stats, N, Mx, Mz, ysd, s1 = self._std
         x0 = self._var_vector_std()

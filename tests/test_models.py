@@ -172,6 +172,106 @@ def test_exact_gradient_matches_finite_differences(ssls):
         assert np.allclose(grad, num, rtol=1e-5, atol=1e-3)
 
 
+def _central(fun, x, h):
+    """Central differences of fun (a number or an array) at x, one column per parameter."""
+    return np.array([(fun(x + h[i] * e) - fun(x - h[i] * e)) / (2 * h[i]) for i, e in enumerate(np.eye(len(x)))])
+
+
+@pytest.mark.parametrize("reml", [False, True])
+@pytest.mark.parametrize("level1", [None, "~ 0 + C(b)", "~ 1 + x"])
+def test_exact_hessian_of_the_variance_parameters(small, level1, reml):
+    """variance_derivatives: deviance, gradient and Hessian (standard errors, Newton steps) agree with
+    finite differences of the deviance and of the gradient, away from the optimum too."""
+    m = lh.fit("y ~ x + z + (1 + x | g)", data=small, level1=level1, reml=reml)
+    st = m._std[0]
+    free = [0] if m._spec is None else list(m._spec.free)
+    x0 = m._var_vector_std() * np.linspace(0.8, 1.3, len(m._var_vector_std()))
+
+    def at(v):
+        D, om, k = m._unpack_std(v)
+        return E.variance_derivatives(st, D, om, free, reml)
+
+    dev, grad, hess = at(x0)
+    D, om, k = m._unpack_std(x0)
+    assert dev == pytest.approx(E.full_deviance(st, D, om, k, reml), abs=1e-9)
+    h = 1e-5 * np.maximum(np.abs(x0), 1e-3)
+    assert np.allclose(grad, _central(lambda v: at(v)[0], x0, h), rtol=1e-5, atol=1e-5)
+    assert np.allclose(hess, _central(lambda v: at(v)[1], x0, h), rtol=1e-6, atol=1e-6 * np.abs(hess).max())
+
+
+@pytest.mark.parametrize("reml", [False, True])
+@pytest.mark.parametrize("level1", [None, "~ 1 + x"])
+def test_exact_hessian_of_the_profiled_deviance(small, level1, reml):
+    """profiled_derivatives (theta and the level-1 parameters, sigma2 profiled out) agrees with the
+    gradient of deviance_and_gradient and with finite differences of that gradient."""
+    m = lh.fit("y ~ x + z + (1 + x | g)", data=small, level1=level1, reml=reml)
+    st, spec = m._std[0], m._spec
+    x0 = np.r_[m._opt.theta, m._opt.phi_free] * 1.1 + 0.01
+    dev, grad, hess = E.profiled_derivatives(st, x0, reml, spec)
+    dev2, grad2 = E.deviance_and_gradient(st, x0, reml, spec)
+    assert dev == pytest.approx(dev2, abs=1e-9)
+    assert np.allclose(grad, grad2, rtol=1e-9, atol=1e-9)
+    h = 1e-5 * np.maximum(np.abs(x0), 1e-3)
+    numeric = _central(lambda v: E.deviance_and_gradient(st, v, reml, spec)[1], x0, h)
+    assert np.allclose(hess, numeric, rtol=1e-6, atol=1e-6 * np.abs(hess).max())
+
+
+def test_newton_reaches_the_optimum_that_quasi_newton_reaches(ssls):
+    """The trust-region Newton search ends where L-BFGS (with exact gradients) ends."""
+    from scipy import optimize
+
+    d = build_design("score ~ cohort90 + female + (1 + cohort90 + female | schoolid)", ssls)
+    st = E.cell_stats(d.X, d.Z, d.y / d.y.std(), d.groups)
+    opt = E.optimise(st, False, None)
+    assert opt.converged
+    res = optimize.minimize(lambda t: E.deviance_and_gradient(st, t, False), np.r_[1.0, 0, 1, 0, 0, 1], jac=True,
+                            method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000})
+    assert opt.deviance <= res.fun + 1e-8
+    assert opt.n_evals < 60
+
+
+@pytest.mark.parametrize("fixed", ["y ~ x + C(k) + b", "y ~ x + C(k, Treatment(2.0))", "y ~ x + C(flag)",
+                                   "y ~ x + C(word) + center(z)", "y ~ x + C(k):x"])
+def test_design_matrices_are_patsys(small, fixed):
+    """The one-pass design (our C() hands numbers to patsy as a Categorical) gives patsy's own
+    columns, names and complete cases, with missing values in a C() column and in x."""
+    import patsy
+
+    data = small.copy()
+    rng = np.random.default_rng(3)
+    data["k"] = rng.integers(0, 3, len(data)).astype(float)
+    data.loc[data.index[::7], "k"] = np.nan
+    data.loc[data.index[::11], "x"] = np.nan
+    data["flag"] = data["b"] > 0
+    data["word"] = np.where(data["b"] > 0, "high", "low")
+    # b: a number written plainly in the fixed part and inside C() in the level-1 part
+    d = build_design(fixed + " + (1 + x | g)", data, level1="~ 0 + C(b)")
+    y_df, X_df = patsy.dmatrices(fixed, data, NA_action="drop", return_type="dataframe")
+    assert d.fixed_names == list(X_df.columns)
+    assert list(d.index) == list(X_df.index)
+    # patsy's own design on the complete cases (stateful transforms and levels from those rows)
+    y_df, X_df = patsy.dmatrices(fixed, data.loc[d.index], return_type="dataframe")
+    assert np.array_equal(d.X, X_df.to_numpy())
+    assert np.array_equal(d.y, y_df.to_numpy().ravel())
+    assert d.level1_names == ["C(b)[0.0]", "C(b)[1.0]"]
+
+
+def test_a_category_seen_only_in_dropped_rows_is_not_a_column(small):
+    data = small.copy()
+    data["level"] = np.where(data["b"] > 0, "high", "low")
+    data.loc[data.index[:3], "level"] = "rare"
+    data.loc[data.index[:3], "x"] = np.nan
+    m = lh.fit("y ~ x + level + (1 | g)", data=data)
+    assert m.fixed_terms == ["Intercept", "level[T.low]", "x"]
+    assert m.n_dropped == 3
+
+
+def test_a_column_named_C_still_works(small):
+    data = small.assign(C=small["x"] * 2)
+    m = lh.fit("y ~ C + (1 | g)", data=data)
+    assert "C" in m.fixed.index
+
+
 def test_agrees_with_statsmodels_where_statsmodels_is_right():
     import statsmodels.formula.api as smf
 
