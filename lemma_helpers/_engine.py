@@ -680,11 +680,15 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
         return x, f, str(res.message)
 
     x, f, how = search(x0)
-    # A zero diagonal of L is a stationary point in its own direction (a saddle when the
-    # variance should be positive): restart from a small positive value to make sure.
+    # A zero diagonal of L is a stationary point in its own direction, which may be a saddle
+    # (when the variance should be positive). Where the exact Hessian there is positive
+    # definite it is a minimum; otherwise restart from a small positive value to make sure.
     big = max(np.max(np.abs(x[:nt])), 1e-3)
+    _, _, H = profiled_derivatives(stats, x, reml, spec)
+    eig = np.linalg.eigvalsh(H) if H is not None else np.zeros(1)
+    minimum = bool(eig[0] > 1e-8 * abs(eig[-1]))
     for i in np.flatnonzero(diag):
-        if abs(x[i]) < 1e-6 * big:
+        if abs(x[i]) < 1e-6 * big and not minimum:
             trial = x.copy()
             trial[i] = 0.1 * big
             x2, f2, how2 = search(trial)
