@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-HEAVY = ["matplotlib", "scipy.stats", "statsmodels", "ipywidgets", "patsy"]
+HEAVY = ["matplotlib", "scipy.stats", "statsmodels", "ipywidgets", "patsy", "jsonschema"]
 
 
 def _loaded_after(code: str) -> set:
@@ -15,6 +15,13 @@ def _loaded_after(code: str) -> set:
 def test_import_loads_no_heavy_library():
     assert _loaded_after("import lemma_helpers as lh") == set()
     assert _loaded_after("import lemma_helpers as lh\nlh.check('5.1.q1', 0.0921)") == set()   # a graded notebook
+
+
+def test_a_fit_does_not_load_the_statistics_and_plotting_libraries():
+    # p-values come from scipy.special; scipy.stats alone would add half a second to the first fit
+    loaded = _loaded_after("import lemma_helpers as lh\nm = lh.fit('normexam ~ 1 + (1 | school)', "
+                           "data=lh.load_dataset('exam'))\nrepr(m)")
+    assert loaded == {"patsy"}
 
 
 def test_names_load_their_module_on_first_use():
