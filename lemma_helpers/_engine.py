@@ -80,13 +80,15 @@ def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
     k = C.shape[1]
     counts = np.diff(np.r_[starts, n])
     S = np.empty((len(starts), k, k))
-    if n >= 16 * len(starts):       # large cells: one matrix product C_c'C_c per cell
+    if n >= 8 * len(starts):        # cells of some size: one matrix product C_c'C_c per cell
         for c, (a, m) in enumerate(zip(starts, counts)):
             block = Cs[a:a + m]
             S[c] = block.T @ block
-    else:                           # many small cells: sum the row products, a column at a time
+    else:                           # many tiny cells: sum the row products, a column at a time
         for a in range(k):
-            S[:, :, a] = np.add.reduceat(Cs * Cs[:, a:a + 1], starts, axis=0)
+            S[:, a:, a] = np.add.reduceat(Cs[:, a:] * Cs[:, a:a + 1], starts, axis=0)
+        upper = np.triu_indices(k, 1)
+        S[:, upper[0], upper[1]] = S[:, upper[1], upper[0]]
     cell_group = groups[order][starts]
     group_start = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
     Q = None
@@ -381,18 +383,20 @@ def _trace_of_products(A, B):
     return (A * np.swapaxes(B, -1, -2)).sum(axis=(-3, -2, -1))
 
 
-def _weighted_group_sums(stats: CellStats, weights):
-    """sum over the cells c of each group of weights[c, i] S_c, for every column i: (i, G, k, k)."""
-    cells, k, _ = stats.S.shape
+def _weighted_group_sums(stats: CellStats, weights, values=None):
+    """sum over the cells c of each group of weights[c, i] values[c], for every column i of the
+    weights: shape (i, G) + values.shape[1:]. The values are the cells' S_c unless given."""
+    values = stats.S if values is None else values
+    cells, shape = len(values), values.shape[1:]
     if stats.agg is None:                                      # one cell per group
-        return weights.T[:, :, None, None] * stats.S[None]
+        return weights.T.reshape((weights.shape[1], cells) + (1,) * len(shape)) * values[None]
     from scipy import sparse
 
     m, G = weights.shape[1], len(stats.group_start)
     rows = (np.arange(m)[None, :] * G + stats.cell_group[:, None]).ravel()
     cols = np.repeat(np.arange(cells), m)
     combine = sparse.csr_matrix((weights.ravel(), (rows, cols)), shape=(m * G, cells))
-    return (combine @ stats.S.reshape(cells, k * k)).reshape(m, G, k, k)
+    return (combine @ values.reshape(cells, -1)).reshape((m, G) + shape)
 
 
 def _by_pairs(T4, q):
@@ -420,14 +424,7 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
     f = Qf[:, free]                                            # (cells, m1) features F_a
     m1 = f.shape[1]
 
-    # every weighted sum of the cells' S_c that is needed, over the cells of each group, at once:
-    # weights w (for V^-1), w^2 f_a (one per level-1 parameter) and w^3 f_a f_b (one per pair)
-    pairs = [(a, b) for a in range(m1) for b in range(a, m1)]
-    weights = np.column_stack([w] + [w ** 2 * f[:, a] for a in range(m1)]
-                              + [w ** 3 * f[:, a] * f[:, b] for a, b in pairs])
-    sums = _weighted_group_sums(stats, weights)               # (1 + m1 + pairs, G, k, k)
-    Sw, Swf = sums[0], sums[1:1 + m1]
-    Swff = dict(zip(pairs, sums[1 + m1:]))
+    Sw = _weighted_group_sums(stats, w[:, None])[0]            # C'WC per group
     ZWZ = Sw[:, Zs, Zs]
     A = np.eye(q) + D @ ZWZ
     sign, logdet_a = np.linalg.slogdet(A)
@@ -461,26 +458,35 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
     b2 = _by_pair(_sum_outer(Xi, rho).transpose(1, 2, 0), q)             # (n2, p)
     P2 = _by_pair(_sum_outer(Xi, Xi).transpose(1, 3, 0, 2), q)           # (n2, p, p)
 
-    # level-1 parameters: diagonal F_a, constant within a cell. V^-1 r = W C R c0 row by row,
-    # so C'V^-1 F_a V^-1 r = R' S_a rt with S_a = sum_c w_c^2 f_ac S_c and rt = R c0.
+    # level-1 parameters: diagonal F_a, constant within a cell. V^-1 r = W C rt row by row with
+    # rt = R c0, so everything below is a sum over cells of w_c^2 f_ac (or w_c^3 f_ac f_bc) times
+    # S_c rt, rt'S_c rt or the Z'Z block of S_c: S_a = sum_c w_c^2 f_ac S_c is never formed.
     rt = np.tile(c0, (G, 1))
     rt[:, Zs] -= MZC @ c0
     Bz = np.eye(q) - MZC[:, :, Zs]                             # R's Z rows and columns (I - M Z'WZ)
-    Sr = (Swf @ rt[None, :, :, None])[..., 0]                  # S_a rt, (m1, G, k)
+    pairs = [(a, b) for a in range(m1) for b in range(a, m1)]
+    wf = w[:, None] ** 2 * f                                   # (cells, m1)
+    wff = np.column_stack([w ** 3 * f[:, a] * f[:, b] for a, b in pairs])
+    rt_c = rt[stats.cell_group] if stats.agg is not None else rt
+    S_rt = (S @ rt_c[:, :, None])[:, :, 0]                     # S_c rt, (cells, k)
+    SZZ = S[:, Zs, Zs]
+    Sr = _weighted_group_sums(stats, wf, S_rt)                 # S_a rt, (m1, G, k)
+    SwfZ = _weighted_group_sums(stats, wf, SZZ)                # Z'W F_a W Z, (m1, G, q, q)
+    SwffZ = dict(zip(pairs, _weighted_group_sums(stats, wff, SZZ)))
+    quad_ff = dict(zip(pairs, _weighted_group_sums(stats, wff, np.einsum("ci,ci->c", S_rt, rt_c)).sum(1)))
     gam = Sr[:, :, Zs]                                         # Z'W F_a V^-1 r
-    g1 = (stats.n * w) @ f - _trace_of_products(Mm, Swf[:, :, Zs, Zs]) - (Sr * rt).sum(axis=(1, 2))
+    g1 = (stats.n * w) @ f - _trace_of_products(Mm, SwfZ) - (Sr * rt).sum(axis=(1, 2))
     b1 = (Sr[:, :, Xs] - (MZC[:, :, Xs].transpose(0, 2, 1)[None] @ gam[..., None])[..., 0]).sum(1)  # R_X' S_a rt
-    YZZ = Bz.transpose(0, 2, 1)[None] @ Swf[:, :, Zs, Zs] @ Bz[None]     # Z'V^-1 F_a V^-1 Z
+    YZZ = Bz.transpose(0, 2, 1)[None] @ SwfZ @ Bz[None]        # Z'V^-1 F_a V^-1 Z
     v1 = (Bz.transpose(0, 2, 1)[None] @ gam[..., None])[..., 0]          # Z'V^-1 F_a V^-1 r
     h11 = np.empty((m1, m1))
-    for a in range(m1):
-        for b in range(a, m1):
-            trace = (np.sum(stats.n * w ** 2 * f[:, a] * f[:, b])
-                     - 2 * _trace_of_products(Mm, Swff[a, b][:, Zs, Zs])
-                     + _trace_of_products(Mm @ Swf[a][:, Zs, Zs], Mm @ Swf[b][:, Zs, Zs]))
-            # r'V^-1 F_a V^-1 F_b V^-1 r = rt' S_ab rt - gam_a' M gam_b
-            quad = np.sum((Swff[a, b] @ rt[..., None])[..., 0] * rt) - np.sum((Mm @ gam[b][..., None])[..., 0] * gam[a])
-            h11[a, b] = h11[b, a] = -trace + 2 * quad
+    for a, b in pairs:
+        trace = (np.sum(stats.n * w ** 2 * f[:, a] * f[:, b])
+                 - 2 * _trace_of_products(Mm, SwffZ[a, b])
+                 + _trace_of_products(Mm @ SwfZ[a], Mm @ SwfZ[b]))
+        # r'V^-1 F_a V^-1 F_b V^-1 r = rt' S_ab rt - gam_a' M gam_b
+        quad = quad_ff[a, b] - np.sum((Mm @ gam[b][..., None])[..., 0] * gam[a])
+        h11[a, b] = h11[b, a] = -trace + 2 * quad
     h21 = (-_by_pair(YZZ.sum(1).transpose(2, 1, 0), q)
            + 2 * _by_pair((rho.T @ v1).transpose(1, 2, 0), q))
     grad = np.r_[g2, g1]
@@ -490,6 +496,8 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
         RX = np.zeros((G, k, p))                               # R's X columns
         RX[:, Xs, :] = np.eye(p)
         RX[:, Zs, :] = -MZC[:, :, Xs]
+        Swf = _weighted_group_sums(stats, wf)                  # S_a in full, (m1, G, k, k)
+        Swff = dict(zip(pairs, _weighted_group_sums(stats, wff)))
         U = Swf @ RX[None]                                     # S_a R_X, (m1, G, k, p)
         P1 = (RX.transpose(0, 2, 1)[None] @ U).sum(1)          # X'V^-1 F_a V^-1 X
         P = np.concatenate([P2, P1])                           # (n, p, p)
@@ -503,12 +511,11 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
         YZX = Bz.transpose(0, 2, 1)[None] @ U[:, :, Zs, :]     # Z'V^-1 F_a V^-1 X
         t21 = _by_pair((YZX @ HXi).sum(1).transpose(2, 1, 0), q)
         t11 = np.empty((m1, m1))
-        for a in range(m1):
-            for b in range(a, m1):
-                Yab = (RX.transpose(0, 2, 1) @ Swff[a, b] @ RX
-                       - U[a][:, Zs, :].transpose(0, 2, 1) @ Mm @ U[b][:, Zs, :]).sum(0)
-                t11[a, b] = np.sum(H * Yab.T)
-                t11[b, a] = np.sum(H * Yab)
+        for a, b in pairs:
+            Yab = (RX.transpose(0, 2, 1) @ Swff[a, b] @ RX
+                   - U[a][:, Zs, :].transpose(0, 2, 1) @ Mm @ U[b][:, Zs, :]).sum(0)
+            t11[a, b] = np.sum(H * Yab.T)
+            t11[b, a] = np.sum(H * Yab)
         hess += np.block([[t22 + t22.T, 2 * t21], [2 * t21.T, t11 + t11.T]])
     return dev, grad, (hess + hess.T) / 2
 
@@ -579,17 +586,19 @@ class _Derivatives:
 
     def __init__(self, stats, reml, spec):
         self.args = (stats, reml, spec)
-        self.x, self.value, self.evals = None, None, 0
+        self.memo, self.evals = [], 0              # the last two points: a trial and the current one
 
     def _at(self, x):
-        if self.x is None or not np.array_equal(x, self.x):
-            self.x, self.evals = np.array(x), self.evals + 1
-            stats, reml, spec = self.args
-            f, g, H = profiled_derivatives(stats, x, reml, spec)
-            if g is None:                            # outside the parameter space: a finite dummy
-                g, H = np.zeros(len(x)), np.eye(len(x))  # (scipy rejects the step on f = inf)
-            self.value = (f, g, H)
-        return self.value
+        for seen, value in self.memo:
+            if np.array_equal(x, seen):
+                return value
+        self.evals += 1
+        stats, reml, spec = self.args
+        f, g, H = profiled_derivatives(stats, x, reml, spec)
+        if g is None:                                # outside the parameter space: a finite dummy
+            g, H = np.zeros(len(x)), np.eye(len(x))  # (scipy rejects the step on f = inf)
+        self.memo = self.memo[-1:] + [(np.array(x), (f, g, H))]
+        return f, g, H
 
     def fun(self, x):
         return self._at(x)[0]
@@ -605,7 +614,8 @@ def _newton(stats, x, reml, spec):
     """Newton's method with the exact Hessian, kept safe by a trust region (scipy's
     trust-exact: where the deviance is not convex, or a full step would not lower it, the step
     is the best one within a radius that shrinks and grows with the model's success).
-    Returns x, the deviance, the evaluations used and whether it converged."""
+    Returns x, the deviance, its gradient and Hessian there, the evaluations used and whether
+    it converged."""
     d = _Derivatives(stats, reml, spec)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         res = optimize.minimize(d.fun, x, jac=d.jac, hess=d.hess, method="trust-exact",
@@ -618,7 +628,7 @@ def _newton(stats, x, reml, spec):
     except np.linalg.LinAlgError:
         remaining = np.inf
     ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or remaining < 1e-8))
-    return res.x, f, d.evals, ok
+    return res.x, f, g, H, d.evals, ok
 
 
 @dataclass
@@ -663,10 +673,10 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     def search(start_x):
         nonlocal n_evals
         # Newton steps with the exact Hessian converge in a few iterations from the start
-        x, f, evals, ok = _newton(stats, start_x, reml, spec)
+        x, f, g, H, evals, ok = _newton(stats, start_x, reml, spec)
         n_evals += evals
         if ok:
-            return x, f, "Newton's method converged"
+            return x, f, g, H, "Newton's method converged"
         # rarely needed: quasi-Newton steps from where Newton stopped, then Newton again.
         # Unbounded: the sign of a column of L does not change T = L L', and bounds would
         # trap the search at a zero diagonal, where the gradient in that direction vanishes.
@@ -675,26 +685,24 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
                                     method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000,
                                                                 "maxfun": 20000})
         n_evals += res.nfev
-        x, f, evals, ok = _newton(stats, res.x, reml, spec)
+        x, f, g, H, evals, ok = _newton(stats, res.x, reml, spec)
         n_evals += evals
-        return x, f, str(res.message)
+        return x, f, g, H, str(res.message)
 
-    x, f, how = search(x0)
+    x, f, g, H, how = search(x0)
     # A zero diagonal of L is a stationary point in its own direction, which may be a saddle
     # (when the variance should be positive). Where the exact Hessian there is positive
     # definite it is a minimum; otherwise restart from a small positive value to make sure.
     big = max(np.max(np.abs(x[:nt])), 1e-3)
-    _, _, H = profiled_derivatives(stats, x, reml, spec)
-    eig = np.linalg.eigvalsh(H) if H is not None else np.zeros(1)
+    eig = np.linalg.eigvalsh(H)
     minimum = bool(eig[0] > 1e-8 * abs(eig[-1]))
     for i in np.flatnonzero(diag):
         if abs(x[i]) < 1e-6 * big and not minimum:
             trial = x.copy()
             trial[i] = 0.1 * big
-            x2, f2, how2 = search(trial)
-            if f2 < f - 1e-9:
-                x, f, how = x2, f2, how2
-    _, g = deviance_and_gradient(stats, x, reml, spec)
+            found = search(trial)
+            if found[1] < f - 1e-9:
+                x, f, g, H, how = found
     # lme4 flags max|gradient| of the deviance above 0.002; use the same yardstick
     ok = bool(np.isfinite(f) and np.max(np.abs(g)) < 2e-3)
     msg = "the gradient vanishes at the optimum" if ok else (
