@@ -20,6 +20,11 @@ optimiser only searches over T (through its Cholesky factor, as lme4 does)
 and the free elements of Phi. Everything is computed for all groups at once
 with batched numpy linear algebra.
 
+The search is Newton's method: the exact gradient and Hessian of the profiled
+deviance (see "exact second derivatives" below) give the optimum in a handful
+of steps, kept safe by a trust region; the same Hessian, in the variance
+parameters themselves, gives their standard errors.
+
 Learners are welcome to read this file; it is the whole estimation method.
 """
 from __future__ import annotations
