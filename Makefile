@@ -6,7 +6,7 @@
 #   make slides - (optional) reveal.js slide decks of the concept notebooks 01-07 in slides/_build/html, offline (slides/build.py)
 #   make student-pack - the notebooks learners get, in student-pack/ (PACK_OUT=dir, SUMMATIVE=1: no model answers,
 #                       ORDER=interleaved: links follow docs/SCHEDULE.md)
-#   make notebooks / make students / make bench - maintainers' targets
+#   make notebooks / make students / make bench - maintainers' targets (make bench BENCH=growth: one benchmark)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -79,8 +79,15 @@ student-pack: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
 
+# every benchmark, one after the other (about 25 minutes; figures into benchmarks/README.md): the course's
+# models against statsmodels and lme4, public teaching datasets against lme4, cost growth with rows and
+# groups (benchmarks/growth.png), grading, the explorations and per-student variants. lme4 is timed when
+# Rscript with lme4 (and mlmRev for the datasets) is installed. BENCH=name runs one of them.
+BENCH ?= run datasets growth grading explore variants
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_benchmarks.py
+	@set -e; for b in $(BENCH); do \
+	  script=benchmarks/$${b}_benchmark.py; [ "$$b" = run ] && script=benchmarks/run_benchmarks.py; \
+	  echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -622,17 +622,28 @@ def _newton(stats, x, reml, spec):
     Returns x, the deviance, its gradient and Hessian there, the evaluations used and whether
     it converged."""
     d = _Derivatives(stats, reml, spec)
+
+    def remaining(point):
+        """What a full Newton step from point would still gain (g'H^-1 g), inf where H is not
+        positive definite."""
+        _, g, H = d._at(point)
+        try:
+            c = np.linalg.cholesky(H)
+        except np.linalg.LinAlgError:
+            return np.inf
+        return float(np.sum(np.linalg.solve(c, g) ** 2))
+
+    def done(intermediate_result):
+        # stop once a further step could not change the deviance beyond its rounding error
+        # (scipy would go on proposing steps that rounding makes look like failures)
+        if remaining(intermediate_result.x) < 1e-11:
+            raise StopIteration
+
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        res = optimize.minimize(d.fun, x, jac=d.jac, hess=d.hess, method="trust-exact",
+        res = optimize.minimize(d.fun, x, jac=d.jac, hess=d.hess, method="trust-exact", callback=done,
                                 options={"gtol": 1e-8, "maxiter": 200})
     f, g, H = d._at(res.x)
-    # scipy stops with "a bad approximation" once the steps change the deviance by less than
-    # its rounding error: converged when a further Newton step could not lower it noticeably
-    try:
-        remaining = g @ np.linalg.solve(np.linalg.cholesky(H).T, np.linalg.solve(np.linalg.cholesky(H), g))
-    except np.linalg.LinAlgError:
-        remaining = np.inf
-    ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or remaining < 1e-8))
+    ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or remaining(res.x) < 1e-8))
     return res.x, f, g, H, d.evals, ok
 
 
