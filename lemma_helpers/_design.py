@@ -294,7 +294,8 @@ def build_design(formula: str, data: pd.DataFrame, level1: str | None = None,
     else:
         # patsy left out the rows missing a model variable; leave out those missing the group too
         has_group = ~no_group[~dropped]
-        arrays = [np.asarray(m, dtype=float)[has_group] for m in matrices]
+        arrays = [np.asarray(m, dtype=float) if has_group.all() else np.asarray(m, dtype=float)[has_group]
+                  for m in matrices]
     (y, X, Z), Z1 = arrays[:3], (arrays[3] if level1 is not None else None)
     X_info, Z_info = infos[1:3]
     Z1_info = infos[3] if level1 is not None else None
@@ -343,9 +344,10 @@ def _rank(X: np.ndarray) -> int:
     """The rank of X from the eigenvalues of the cross-product of its columns scaled to length 1:
     columns that are combinations of others up to a relative 1e-6 count as collinear. Much faster
     than the SVD of X (which np.linalg.matrix_rank computes) for the tall designs used here."""
-    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
-    U = X / np.where(norms > 0, norms, 1.0)
-    eig = np.linalg.eigvalsh(U.T @ U)
+    cross = X.T @ X
+    norms = np.sqrt(np.diag(cross))
+    norms = np.where(norms > 0, norms, 1.0)
+    eig = np.linalg.eigvalsh(cross / np.outer(norms, norms))
     return int(np.sum(eig > 1e-12 * max(eig[-1], 1.0)))
 
 

@@ -77,11 +77,11 @@ def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
     else:
         pattern = _row_patterns(Z1)
     key = groups * (pattern.max() + 1) + pattern
-    # data usually come sorted by group already; then the stable order is the identity
-    order = np.arange(n) if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
-    key_sorted = key[order]
+    # data usually come sorted by group already; then nothing needs reordering
+    order = None if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
+    key_sorted = key if order is None else key[order]
     starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
-    Cs = C[order]
+    Cs = C if order is None else C[order]
     k = C.shape[1]
     counts = np.diff(np.r_[starts, n])
     S = np.empty((len(starts), k, k))
@@ -96,11 +96,11 @@ def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
             S[:, a:, a] = np.add.reduceat(Cs[:, a:] * Cs[:, a:a + 1], starts, axis=0)
         upper = np.triu_indices(k, 1)
         S[:, upper[0], upper[1]] = S[:, upper[1], upper[0]]
-    cell_group = groups[order][starts]
+    cell_group = (groups if order is None else groups[order])[starts]
     group_start = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
     Q = None
     if Z1 is not None:
-        z = Z1[order][starts]
+        z = (Z1 if order is None else Z1[order])[starts]
         iu = np.triu_indices(Z1.shape[1])
         Q = (z[:, :, None] * z[:, None, :])[:, iu[0], iu[1]]
     agg = None
