@@ -159,13 +159,13 @@ def _sum_cells(stats: CellStats, S):
     return (stats.agg @ S.reshape(cells, k * k)).reshape(-1, k, k)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tril(q: int):
     """np.tril_indices(q), kept: the engine asks for it at every evaluation."""
     return np.tril_indices(q)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _triu(m: int):
     """np.triu_indices(m), kept."""
     return np.triu_indices(m)
@@ -266,7 +266,16 @@ def profiled_deviance(stats: CellStats, T, phi_upper=None, reml=False):
     return np.inf if pc is None else _criterion(stats, pc, reml)[0]
 
 
-def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | None" = None):
+def _unpack(stats: CellStats, x, spec: Level1Spec | None):
+    """The Cholesky factor L, T = L L' and Phi (upper triangle, or None) at x = (theta, level-1 parameters)."""
+    q = stats.q
+    nt = n_theta(q)
+    L = np.zeros((q, q))
+    L[_tril(q)] = x[:nt]
+    return L, L @ L.T, None if spec is None else phi_matrix(x[nt:], spec)
+
+
+def deviance_and_gradient(stats: CellStats, x, reml=False, spec: Level1Spec | None = None):
     """Profiled deviance and its exact gradient in theta (and the level-1 parameters).
 
     With A_j = I + T Z_j'W_j Z_j, b_j = Z_j'W_j(y_j - X_j beta) and a_j = A_j^-T b_j,
@@ -279,11 +288,7 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: "Level1Spec | N
     each cell's S_c / w_c and log w_c then give the chain rule to Phi.
     """
     q, p, n = stats.q, stats.p, stats.n_obs
-    nt = n_theta(q)
-    L = np.zeros((q, q))
-    L[_tril(q)] = x[:nt]
-    T = L @ L.T
-    phi_upper = None if spec is None else phi_matrix(x[nt:], spec)
+    L, T, phi_upper = _unpack(stats, x, spec)
     pc = pieces(stats, T, phi_upper)
     if pc is None:
         return np.inf, np.zeros_like(x)
@@ -527,7 +532,7 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
     return dev, grad, (hess + hess.T) / 2
 
 
-def profiled_derivatives(stats: CellStats, x, reml=False, spec: "Level1Spec | None" = None):
+def profiled_derivatives(stats: CellStats, x, reml=False, spec: Level1Spec | None = None):
     """Profiled deviance with its exact gradient and Hessian in x = (theta, free level-1 parameters).
 
     sigma2 is profiled out: with psi(x, s) = s (L L', Phi), the Hessian of dev(psi(x, s)) over
@@ -536,10 +541,7 @@ def profiled_derivatives(stats: CellStats, x, reml=False, spec: "Level1Spec | No
     """
     q = stats.q
     nt = n_theta(q)
-    L = np.zeros((q, q))
-    L[_tril(q)] = x[:nt]
-    T = L @ L.T
-    phi_upper = None if spec is None else phi_matrix(x[nt:], spec)
+    L, T, phi_upper = _unpack(stats, x, spec)
     pc = pieces(stats, T, phi_upper)
     if pc is None:
         return np.inf, None, None
@@ -582,9 +584,8 @@ def profiled_derivatives(stats: CellStats, x, reml=False, spec: "Level1Spec | No
 
 def _profiled_at(stats, x, reml, spec):
     """The profiled deviance at x = (theta, free level-1 parameters)."""
-    nt = n_theta(stats.q)
-    phi_upper = None if spec is None else phi_matrix(x[nt:], spec)
-    return profiled_deviance(stats, theta_to_T(x[:nt], stats.q), phi_upper, reml)
+    _, T, phi_upper = _unpack(stats, x, spec)
+    return profiled_deviance(stats, T, phi_upper, reml)
 
 
 class _Derivatives:

@@ -26,7 +26,7 @@ __all__ = ["fit", "MultilevelResult"]
 _TESTS = ("z", "satterthwaite", "between-within")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _blas_controller():
     from threadpoolctl import ThreadpoolController
 

@@ -188,7 +188,7 @@ def test_exact_hessian_of_the_variance_parameters(small, level1, reml):
     x0 = m._var_vector_std() * np.linspace(0.8, 1.3, len(m._var_vector_std()))
 
     def at(v):
-        D, om, k = m._unpack_std(v)
+        D, om, _ = m._unpack_std(v)
         return E.variance_derivatives(st, D, om, free, reml)
 
     dev, grad, hess = at(x0)
