@@ -1,7 +1,7 @@
 """The question bank of the self-test quizzes: loading, validating and looking up questions and keys.
 
 One YAML file per course section in ``lemma_helpers/quizzes/`` (``5.0.yaml``
-... ``P5.5.yaml``), validated against ``quizzes/schema.json``; each question
+... ``P5.5.yaml``), validated against ``quizzes/schema.json`` by the tests; each question
 carries its self-test key. Extra banks come from folders named by the
 environment variable ``LEMMA_QUIZ_DIRS`` (several folders separated by
 ``os.pathsep``, ``:`` on Linux and macOS, ``;`` on Windows) or added with
