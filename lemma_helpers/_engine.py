@@ -71,7 +71,6 @@ def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
     """Sum the cross-products of [X Z y] within cells; done once per fit."""
     n, p = X.shape
     q = Z.shape[1]
-    C = np.column_stack([X, Z, y])
     if Z1 is None:
         pattern = np.zeros(n, dtype=np.int64)
     else:
@@ -81,16 +80,16 @@ def cell_stats(X, Z, y, groups, Z1=None) -> CellStats:
     order = None if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
     key_sorted = key if order is None else key[order]
     starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
-    Cs = C if order is None else C[order]
-    k = C.shape[1]
+    Cs = np.column_stack([X, Z, y] if order is None else [X[order], Z[order], y[order]])
+    k = Cs.shape[1]
     counts = np.diff(np.r_[starts, n])
     S = np.empty((len(starts), k, k))
     # one matrix product C_c'C_c per cell costs about 2 microseconds a cell, summing the row
     # products a column at a time about a nanosecond per row and element of S: take the cheaper
     if 2000 * len(starts) <= n * k * k:
-        for c, (a, m) in enumerate(zip(starts, counts)):
-            block = Cs[a:a + m]
-            S[c] = block.T @ block
+        for c, (a, b) in enumerate(zip(starts.tolist(), (starts + counts).tolist())):
+            block = Cs[a:b]
+            np.matmul(block.T, block, out=S[c])
     else:
         for a in range(k):
             S[:, a:, a] = np.add.reduceat(Cs[:, a:] * Cs[:, a:a + 1], starts, axis=0)
@@ -404,10 +403,12 @@ def _weighted_group_sums(stats: CellStats, weights, values=None):
         return weights.T.reshape((weights.shape[1], cells) + (1,) * len(shape)) * values[None]
     from scipy import sparse
 
+    # a sparse (m * G, cells) matrix whose row i * G + g holds the weights[:, i] of the cells of
+    # group g; the cells come sorted by group, so it is written down directly in CSR form
     m, G = weights.shape[1], len(stats.group_start)
-    rows = (np.arange(m)[None, :] * G + stats.cell_group[:, None]).ravel()
-    cols = np.repeat(np.arange(cells), m)
-    combine = sparse.csr_matrix((weights.ravel(), (rows, cols)), shape=(m * G, cells))
+    per_group = np.diff(np.r_[stats.group_start, cells])
+    indptr = np.r_[0, np.cumsum(np.tile(per_group, m))]
+    combine = sparse.csr_matrix((weights.T.ravel(), np.tile(np.arange(cells), m), indptr), shape=(m * G, cells))
     return (combine @ values.reshape(cells, -1)).reshape((m, G) + shape)
 
 
@@ -420,6 +421,17 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
     """Deviance (beta profiled out), its gradient and its Hessian in psi = (lower triangle of D,
     the elements ``free`` of the level-1 covariance ``omega_upper``), or None where V is not
     positive definite. Without a level-1 function ``omega_upper`` is [sigma2] and ``free`` [0]."""
+    parts = _derivative_parts(stats, D, omega_upper, free, reml)
+    if parts is None:
+        return None
+    dev, _, g_trace, g_resid, h_trace, h_resid = parts
+    return dev, g_trace + g_resid, h_trace + h_resid
+
+
+def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
+    """variance_derivatives in parts: (deviance, r'V^-1 r, gradient and Hessian terms with traces,
+    gradient and Hessian terms with the residuals). Scaling all of D and Omega by s scales the
+    trace terms by 1/s (gradient) and 1/s^2 (Hessian), the residual terms by 1/s^2 and 1/s^3."""
     p, q = stats.p, stats.q
     k = p + q + 1
     Xs, Zs = slice(0, p), slice(p, p + q)
@@ -463,10 +475,10 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
     # level-2 parameters: E_k in the Z'...Z block
     Phi, Xi = Sig[:, Zs, Zs], Sig[:, Xs, Zs]                    # Z'V^-1 Z, X'V^-1 Z
     rho = Sig[:, Zs, :] @ c0                                   # Z'V^-1 r
-    g2 = _by_pair(Phi.sum(0).T - rho.T @ rho, q)
+    g2_t, g2_r = _by_pair(Phi.sum(0).T, q), -_by_pair(rho.T @ rho, q)
     # sum_g Phi_bc Phi_da and sum_g rho_a Phi_bc rho_d, as [a, b, c, d]
-    h22 = (-_by_pairs(_sum_outer(Phi, Phi).transpose(3, 0, 1, 2), q)
-           + 2 * _by_pairs(_sum_outer(rho[:, :, None] * rho[:, None, :], Phi).transpose(0, 2, 3, 1), q))
+    h22_t = -_by_pairs(_sum_outer(Phi, Phi).transpose(3, 0, 1, 2), q)
+    h22_r = 2 * _by_pairs(_sum_outer(rho[:, :, None] * rho[:, None, :], Phi).transpose(0, 2, 3, 1), q)
     b2 = _by_pair(_sum_outer(Xi, rho).transpose(1, 2, 0), q)             # (n2, p)
     P2 = _by_pair(_sum_outer(Xi, Xi).transpose(1, 3, 0, 2), q)           # (n2, p, p)
 
@@ -487,23 +499,25 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
     SwffZ = dict(zip(pairs, _weighted_group_sums(stats, wff, SZZ)))
     quad_ff = dict(zip(pairs, _weighted_group_sums(stats, wff, np.einsum("ci,ci->c", S_rt, rt_c)).sum(1)))
     gam = Sr[:, :, Zs]                                         # Z'W F_a V^-1 r
-    g1 = (stats.n * w) @ f - _trace_of_products(Mm, SwfZ) - (Sr * rt).sum(axis=(1, 2))
+    g1_t, g1_r = (stats.n * w) @ f - _trace_of_products(Mm, SwfZ), -(Sr * rt).sum(axis=(1, 2))
     b1 = (Sr[:, :, Xs] - (MZC[:, :, Xs].transpose(0, 2, 1)[None] @ gam[..., None])[..., 0]).sum(1)  # R_X' S_a rt
     YZZ = Bz.transpose(0, 2, 1)[None] @ SwfZ @ Bz[None]        # Z'V^-1 F_a V^-1 Z
     v1 = (Bz.transpose(0, 2, 1)[None] @ gam[..., None])[..., 0]          # Z'V^-1 F_a V^-1 r
-    h11 = np.empty((m1, m1))
+    h11_t, h11_r = np.empty((m1, m1)), np.empty((m1, m1))
     for a, b in pairs:
         trace = (np.sum(stats.n * w ** 2 * f[:, a] * f[:, b])
                  - 2 * _trace_of_products(Mm, SwffZ[a, b])
                  + _trace_of_products(Mm @ SwfZ[a], Mm @ SwfZ[b]))
         # r'V^-1 F_a V^-1 F_b V^-1 r = rt' S_ab rt - gam_a' M gam_b
         quad = quad_ff[a, b] - np.sum((Mm @ gam[b][..., None])[..., 0] * gam[a])
-        h11[a, b] = h11[b, a] = -trace + 2 * quad
-    h21 = (-_by_pair(YZZ.sum(1).transpose(2, 1, 0), q)
-           + 2 * _by_pair((rho.T @ v1).transpose(1, 2, 0), q))
-    grad = np.r_[g2, g1]
+        h11_t[a, b] = h11_t[b, a] = -trace
+        h11_r[a, b] = h11_r[b, a] = 2 * quad
+    h21_t = -_by_pair(YZZ.sum(1).transpose(2, 1, 0), q)
+    h21_r = 2 * _by_pair((rho.T @ v1).transpose(1, 2, 0), q)
+    g_trace, g_resid = np.r_[g2_t, g1_t], np.r_[g2_r, g1_r]
     bb = np.vstack([b2, b1])
-    hess = np.block([[h22, h21], [h21.T, h11]]) - 2 * bb @ H @ bb.T
+    h_trace = np.block([[h22_t, h21_t], [h21_t.T, h11_t]])
+    h_resid = np.block([[h22_r, h21_r], [h21_r.T, h11_r]]) - 2 * bb @ H @ bb.T
     if reml:
         RX = np.zeros((G, k, p))                               # R's X columns
         RX[:, Xs, :] = np.eye(p)
@@ -514,8 +528,8 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
         P1 = (RX.transpose(0, 2, 1)[None] @ U).sum(1)          # X'V^-1 F_a V^-1 X
         P = np.concatenate([P2, P1])                           # (n, p, p)
         HP = H @ P
-        grad -= np.einsum("kii->k", HP)
-        hess -= np.einsum("kij,lji->kl", HP, HP)
+        g_trace = g_trace - np.einsum("kii->k", HP)
+        h_trace = h_trace - np.einsum("kij,lji->kl", HP, HP)
         HXi = H @ Xi                                           # H Xi per group
         # 2 tr(H X'V^-1 G_k V^-1 G_l V^-1 X), symmetrised over (k, l)
         K = Xi.transpose(0, 2, 1) @ HXi                        # Xi' H Xi per group
@@ -528,8 +542,9 @@ def variance_derivatives(stats: CellStats, D, omega_upper, free, reml=False):
                    - U[a][:, Zs, :].transpose(0, 2, 1) @ Mm @ U[b][:, Zs, :]).sum(0)
             t11[a, b] = np.sum(H * Yab.T)
             t11[b, a] = np.sum(H * Yab)
-        hess += np.block([[t22 + t22.T, 2 * t21], [2 * t21.T, t11 + t11.T]])
-    return dev, grad, (hess + hess.T) / 2
+        h_trace = h_trace + np.block([[t22 + t22.T, 2 * t21], [2 * t21.T, t11 + t11.T]])
+    return (dev, float(c0 @ tot @ c0), g_trace, g_resid,
+            (h_trace + h_trace.T) / 2, (h_resid + h_resid.T) / 2)
 
 
 def profiled_derivatives(stats: CellStats, x, reml=False, spec: Level1Spec | None = None):
@@ -542,22 +557,24 @@ def profiled_derivatives(stats: CellStats, x, reml=False, spec: Level1Spec | Non
     q = stats.q
     nt = n_theta(q)
     L, T, phi_upper = _unpack(stats, x, spec)
-    pc = pieces(stats, T, phi_upper)
-    if pc is None:
-        return np.inf, None, None
-    dev, _, _, r2 = _criterion(stats, pc, reml)
-    if not np.isfinite(dev):
-        return np.inf, None, None
-    s = r2 / (stats.n_obs - stats.p if reml else stats.n_obs)
     if spec is None:
-        omega, free, others = np.array([s]), [0], []
+        phi, free, others = np.array([1.0]), [0], []
     else:
-        omega, free = s * phi_upper, list(spec.free)
+        phi, free = phi_upper, list(spec.free)
         others = [i for i in spec.free if i != spec.scale_index]
-    out = variance_derivatives(stats, s * T, omega, free, reml)
-    if out is None:
+    # the derivatives at s = 1 (D = T, Omega = Phi), then scaled to the profiled s = r'V^-1 r / nu
+    parts = _derivative_parts(stats, T, phi, free, reml)
+    if parts is None:
         return np.inf, None, None
-    _, g, H = out
+    dev1, r2, g_trace, g_resid, h_trace, h_resid = parts
+    nu = stats.n_obs - stats.p if reml else stats.n_obs
+    if not (np.isfinite(dev1) and r2 > 0):
+        return np.inf, None, None
+    s = r2 / nu
+    dev = dev1 + nu * np.log(s) + r2 / s - r2
+    g = g_trace / s + g_resid / s ** 2
+    H = h_trace / s ** 2 + h_resid / s ** 3
+    omega = s * phi
     n2 = nt
     psi = np.r_[s * T[_tril(q)], omega[free]]
     J = np.zeros((len(psi), len(x)))                 # d psi / d x
@@ -588,13 +605,25 @@ def _profiled_at(stats, x, reml, spec):
     return profiled_deviance(stats, T, phi_upper, reml)
 
 
+def _newton_gain(g, H):
+    """What a full Newton step would still lower the deviance by, times 2 (g'H^-1 g); inf where H
+    is not positive definite."""
+    try:
+        c = np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        return np.inf
+    return float(np.sum(np.linalg.solve(c, g) ** 2))
+
+
 class _Derivatives:
     """The profiled deviance for scipy, with its gradient and Hessian computed together when
-    first asked for at a point (they share most of the work)."""
+    first asked for at a point (they share most of the work). It also keeps the lowest point
+    seen and notes a point where nothing is left to gain (``converged``)."""
 
     def __init__(self, stats, reml, spec):
         self.args = (stats, reml, spec)
-        self.memo, self.evals = [], 0              # the last two points: a trial and the current one
+        self.memo, self.evals = [], 0              # the last three points
+        self.best, self.converged = None, None
 
     def _at(self, x):
         for seen, value in self.memo:
@@ -605,7 +634,14 @@ class _Derivatives:
         f, g, H = profiled_derivatives(stats, x, reml, spec)
         if g is None:                                # outside the parameter space: a finite dummy
             g, H = np.zeros(len(x)), np.eye(len(x))  # (scipy rejects the step on f = inf)
-        self.memo = self.memo[-1:] + [(np.array(x), (f, g, H))]
+        x = np.array(x)
+        self.memo = self.memo[-2:] + [(x, (f, g, H))]
+        if np.isfinite(f) and (self.best is None or f < self.best[1] + 1e-12 * abs(f)):
+            if self.best is None or f < self.best[1]:
+                self.best = (x, f)
+            # no further step could change the deviance beyond its rounding error
+            if _newton_gain(g, H) < 1e-11:
+                self.converged = x
         return f, g, H
 
     def fun(self, x):
@@ -626,28 +662,19 @@ def _newton(stats, x, reml, spec):
     it converged."""
     d = _Derivatives(stats, reml, spec)
 
-    def remaining(point):
-        """What a full Newton step from point would still gain (g'H^-1 g), inf where H is not
-        positive definite."""
-        _, g, H = d._at(point)
-        try:
-            c = np.linalg.cholesky(H)
-        except np.linalg.LinAlgError:
-            return np.inf
-        return float(np.sum(np.linalg.solve(c, g) ** 2))
-
     def done(intermediate_result):
-        # stop once a further step could not change the deviance beyond its rounding error
-        # (scipy would go on proposing steps that rounding makes look like failures)
-        if remaining(intermediate_result.x) < 1e-11:
+        # stop as soon as a point is reached where nothing is left to gain (scipy would go on
+        # proposing steps that the rounding of the deviance makes look like failures)
+        if d.converged is not None:
             raise StopIteration
 
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         res = optimize.minimize(d.fun, x, jac=d.jac, hess=d.hess, method="trust-exact", callback=done,
                                 options={"gtol": 1e-8, "maxiter": 200})
-    f, g, H = d._at(res.x)
-    ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or remaining(res.x) < 1e-8))
-    return res.x, f, g, H, d.evals, ok
+    x = d.converged if d.converged is not None else (d.best[0] if d.best is not None else res.x)
+    f, g, H = d._at(x)
+    ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or _newton_gain(g, H) < 1e-8))
+    return x, f, g, H, d.evals, ok
 
 
 @dataclass
@@ -684,7 +711,7 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
         phi0[np.abs(phi0) < 1e-12] = 0.0
     # Newton's method is fastest from where the deviance is already convex: try a few sizes of
     # the random part (on the rescaled variables the relative variances are of order 0.01 to 1)
-    starts = [np.r_[c * theta0, phi0] for c in (1.0, 0.3, 0.1, 0.03)]
+    starts = [np.r_[c * theta0, phi0] for c in (1.0, 0.3, 0.1)]
     values = [_profiled_at(stats, x, reml, spec) for x in starts]
     x0 = starts[int(np.argmin(values))]
     n_evals = len(starts)
