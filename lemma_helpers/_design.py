@@ -170,7 +170,17 @@ class _Columns(Mapping):
         if name == "C" and "C" not in self._data.columns:
             return _categorical
         column = self._data[name]
-        return _as_categorical(column) if _is_text(column) else column
+        if not isinstance(column, pd.Series):
+            return column
+        if _is_text(column):
+            return pd.Categorical(column)
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
+            return column.to_numpy()         # plain numbers as a numpy array, which patsy checks for
+                                             # missing values without pandas' overhead per variable
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+            # pandas' nullable numbers (Int64, Float64): patsy cannot read pd.NA, so as floats with NaN
+            return column.to_numpy(dtype=float, na_value=np.nan)
+        return column
 
     def __iter__(self):
         return iter(self._data.columns)
@@ -185,11 +195,16 @@ def _categorical(data, contrast=None, levels=None):
     as patsy would make them). patsy reads a Categorical's codes directly instead of looking at
     every value in Python (a tenth of a second on 36,000 rows), and does so only when it is
     not inside the box its own ``C()`` puts around the data. Columns and names are the same."""
-    if contrast is None and levels is None and isinstance(data, pd.Series):
-        if isinstance(data.dtype, pd.CategoricalDtype):
+    if contrast is None and levels is None:
+        if isinstance(data, pd.Categorical) or isinstance(getattr(data, "dtype", None), pd.CategoricalDtype):
             return data
-        if pd.api.types.is_numeric_dtype(data) or pd.api.types.is_bool_dtype(data) or _is_text(data):
+        if isinstance(data, np.ndarray) and data.ndim == 1 and data.dtype.kind in "iufb":
+            return pd.Categorical(data)
+        if isinstance(data, pd.Series) and (pd.api.types.is_numeric_dtype(data) or pd.api.types.is_bool_dtype(data)
+                                            or _is_text(data)):
             return _as_categorical(data)
+    if isinstance(data, np.ndarray):
+        data = data.tolist()     # Python numbers, so that levels are named 0.0, not np.float64(0.0)
     return patsy.builtins.C(data, contrast, levels)
 
 

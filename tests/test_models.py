@@ -266,6 +266,17 @@ def test_a_category_seen_only_in_dropped_rows_is_not_a_column(small):
     assert m.n_dropped == 3
 
 
+def test_nullable_integer_columns_work_like_floats(small):
+    """pandas' nullable Int64 (what read_csv gives with dtype_backend) with a missing value."""
+    data = small.copy()
+    data["k"] = pd.array(np.arange(len(data)) % 4, dtype="Int64")
+    data.loc[data.index[5], "k"] = pd.NA
+    m = lh.fit("y ~ x + k + (1 | g)", data=data)
+    assert m.n_dropped == 1
+    same = lh.fit("y ~ x + k + (1 | g)", data=data.astype({"k": "float64"}))
+    assert m.loglik == pytest.approx(same.loglik, abs=1e-9)
+
+
 def test_a_column_named_C_still_works(small):
     data = small.assign(C=small["x"] * 2)
     m = lh.fit("y ~ C + (1 | g)", data=data)
