@@ -47,14 +47,13 @@ def _with_one_blas_thread(fn):
     return wrapper
 
 
-def _standardiser(M: np.ndarray):
-    """Matrix T with M = M_s @ T, where M_s has centred (if an intercept exists) and scaled columns."""
+def _standardiser(M: np.ndarray, mean: np.ndarray, square: np.ndarray, ones: list):
+    """Matrix T with M = M_s @ T, where M_s has centred (if an intercept exists) and scaled columns.
+
+    ``mean`` and ``square`` are the columns' means and mean squares, ``ones`` the columns of ones.
+    Only a scale for the search: sums of squares are precise enough."""
     k = M.shape[1]
     T = np.eye(k)
-    ones = np.flatnonzero(np.all(M == 1.0, axis=0))
-    # only a scale for the search: sums of squares in one pass are precise enough (and cheap on
-    # ten million rows)
-    mean, square = M.mean(axis=0), np.einsum("ij,ij->j", M, M) / len(M)
     var = square - mean ** 2
     sd = np.where(var > 1e-12 * square, np.sqrt(np.abs(var)), 0.0)   # a constant column: 0
     for j in range(k):
@@ -65,6 +64,23 @@ def _standardiser(M: np.ndarray):
         if len(ones):
             T[ones[0], j] = mean[j]
     return T
+
+
+def _column_moments(d: Design, stats):
+    """Means and mean squares of the columns of [X Z y], from the cells' cross-products when there
+    is an intercept (its cross-products with the other columns are their sums), and the columns
+    of ones of X and of Z."""
+    p, q = d.X.shape[1], d.Z.shape[1]
+    ones_x = [j for j, name in enumerate(d.fixed_names) if name == "Intercept" and np.all(d.X[:, j] == 1.0)]
+    ones_z = [j for j, name in enumerate(d.random_names) if name == "Intercept" and np.all(d.Z[:, j] == 1.0)]
+    tot = stats.S.sum(axis=0)
+    square = np.diag(tot) / stats.n_obs
+    if ones_x or ones_z:
+        one = ones_x[0] if ones_x else p + ones_z[0]
+        mean = tot[one] / stats.n_obs
+    else:
+        mean = np.r_[d.X.mean(axis=0), d.Z.mean(axis=0), d.y.mean()]
+    return mean, square, ones_x, ones_z
 
 
 def _pairs(names: list):
@@ -131,9 +147,11 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = False, level1: str | N
 def _fit_design(d: Design, formula, reml, level1, reference, data=None) -> "MultilevelResult":
     stats = E.cell_stats(d.X, d.Z, d.y, d.groups, d.Z1)
     # work on rescaled variables: C_s = C N, so S_s = N' S N in every cell
-    Mx, Mz = _standardiser(d.X), _standardiser(d.Z)
-    ysd = float(d.y.std()) or 1.0
     p, q = d.X.shape[1], d.Z.shape[1]
+    mean, square, ones_x, ones_z = _column_moments(d, stats)
+    Mx = _standardiser(d.X, mean[:p], square[:p], ones_x)
+    Mz = _standardiser(d.Z, mean[p:p + q], square[p:p + q], ones_z)
+    ysd = float(np.sqrt(max(square[-1] - mean[-1] ** 2, 0.0))) or 1.0
     N = np.zeros((p + q + 1, p + q + 1))
     N[:p, :p] = np.linalg.inv(Mx)
     N[p:p + q, p:p + q] = np.linalg.inv(Mz)
@@ -142,11 +160,15 @@ def _fit_design(d: Design, formula, reml, level1, reference, data=None) -> "Mult
     spec = None
     Q_s = None
     if d.Z1 is not None:
-        s1 = np.where(d.Z1.std(axis=0) > 0, d.Z1.std(axis=0), np.abs(d.Z1).max(axis=0))
+        sd1 = d.Z1.std(axis=0)
+        s1 = np.where(sd1 > 0, sd1, np.abs(d.Z1).max(axis=0))
         s1 = np.where(s1 > 0, s1, 1.0)
         iu = np.triu_indices(len(s1))
         Q_s = stats.Q / (s1[iu[0]] * s1[iu[1]])
-    std_stats = E.CellStats(S=N.T @ stats.S @ N, n=stats.n,
+    cells, k, _ = stats.S.shape
+    SN = (stats.S.reshape(-1, k) @ N).reshape(cells, k, k)        # S N, then (S N)' N = N' S N:
+    S_s = (SN.transpose(0, 2, 1).reshape(-1, k) @ N).reshape(cells, k, k)   # two products in all
+    std_stats = E.CellStats(S=S_s, n=stats.n,
                             cell_group=stats.cell_group, group_start=stats.group_start,
                             Q=Q_s, p=p, q=q, n_obs=stats.n_obs, agg=stats.agg)
     if d.Z1 is not None:
