@@ -170,6 +170,14 @@ def _triu(m: int):
     return np.triu_indices(m)
 
 
+@functools.cache
+def _upper_weights(m: int):
+    """How often each upper-triangle element of an m x m symmetric matrix counts in z' Omega z:
+    once on the diagonal, twice off it."""
+    iu = _triu(m)
+    return np.where(iu[0] == iu[1], 1.0, 2.0)
+
+
 def n_theta(q: int) -> int:
     return q * (q + 1) // 2
 
@@ -194,9 +202,7 @@ def _weights(stats: CellStats, phi_upper):
     if stats.Q is None:
         return None
     m = int((np.sqrt(8 * len(phi_upper) + 1) - 1) / 2)
-    iu = _triu(m)
-    coef = np.where(iu[0] == iu[1], 1.0, 2.0) * phi_upper
-    return stats.Q @ coef
+    return stats.Q @ (_upper_weights(m) * phi_upper)
 
 
 def pieces(stats: CellStats, T, phi_upper=None):
@@ -323,9 +329,7 @@ def deviance_and_gradient(stats: CellStats, x, reml=False, spec: Level1Spec | No
         GS += Em @ H @ Em.transpose(0, 2, 1)
     w = _weights(stats, phi_upper)
     dw = -np.einsum("cab,cab->c", GS[stats.cell_group], stats.S) / w ** 2 + stats.n / w
-    iu = _triu(spec.m)
-    coef = np.where(iu[0] == iu[1], 1.0, 2.0)
-    dphi = (dw[:, None] * stats.Q).sum(axis=0) * coef
+    dphi = (dw[:, None] * stats.Q).sum(axis=0) * _upper_weights(spec.m)
     others = [i for i in spec.free if i != spec.scale_index]
     return dev, np.r_[grad, dphi[others]]
 
@@ -335,7 +339,8 @@ def full_deviance(stats: CellStats, D, omega_upper, scale_index=0, reml=False):
 
     ``D`` is the level-2 covariance; ``omega_upper`` the level-1 covariance
     (upper triangle, its element ``scale_index`` a variance), or a 1-element
-    array holding the level-1 variance. Used for the observed information.
+    array holding the level-1 variance. The unprofiled deviance written out directly: the
+    tests check variance_derivatives and the optimum against it.
     """
     sigma2 = float(omega_upper[scale_index])
     if not sigma2 > 0:
@@ -371,15 +376,10 @@ def full_deviance(stats: CellStats, D, omega_upper, scale_index=0, reml=False):
 # of the cells' cross-products S_c: nothing of size rows x rows is ever formed.
 
 
-def _pair_index(q):
-    """Lower-triangle (i, j) of each element of D, in the order of theta and of the results."""
-    return _tril(q)
-
-
 def _by_pair(T, q):
     """Apply T, a form bilinear in a symmetric unit matrix E = e_i e_j' + e_j e_i' (or e_i e_i'),
     to every element: T has the two indices of E first; returns one entry per (i, j) pair."""
-    i, j = _pair_index(q)
+    i, j = _tril(q)                  # the (i, j) of each element of D, in the order of theta
     return T[i, j] + np.where((i != j).reshape((-1,) + (1,) * (T.ndim - 2)), T[j, i], 0)
 
 
@@ -439,8 +439,7 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
     if stats.Q is None:
         Qf = np.ones((len(S), 1))
     else:
-        iu = _triu(int((np.sqrt(8 * len(omega_upper) + 1) - 1) / 2))
-        Qf = stats.Q * np.where(iu[0] == iu[1], 1.0, 2.0)
+        Qf = stats.Q * _upper_weights(int((np.sqrt(8 * len(omega_upper) + 1) - 1) / 2))
     omega_c = Qf @ np.asarray(omega_upper, dtype=float)        # each cell's level-1 variance
     if np.any(omega_c <= 0) or not np.all(np.isfinite(omega_c)):
         return None
@@ -575,19 +574,18 @@ def profiled_derivatives(stats: CellStats, x, reml=False, spec: Level1Spec | Non
     g = g_trace / s + g_resid / s ** 2
     H = h_trace / s ** 2 + h_resid / s ** 3
     omega = s * phi
-    n2 = nt
     psi = np.r_[s * T[_tril(q)], omega[free]]
     J = np.zeros((len(psi), len(x)))                 # d psi / d x
     i, j = _tril(q)
     for col, (a, b) in enumerate(zip(*_tril(q))):
         # d (L L')_ij / d L_ab = delta_ia L_jb + delta_ja L_ib
-        J[:n2, col] = s * ((i == a) * L[j, b] + (j == a) * L[i, b])
+        J[:nt, col] = s * ((i == a) * L[j, b] + (j == a) * L[i, b])
     for col, idx in enumerate(others):
-        J[n2 + free.index(idx), nt + col] = s
+        J[nt + free.index(idx), nt + col] = s
     Js = psi / s                                     # d psi / d s
     # second derivatives of psi: only the L-L block, s * delta_bd * (g as a symmetric matrix)
     Gm = np.zeros((q, q))
-    Gm[i, j] = g[:n2]
+    Gm[i, j] = g[:nt]
     Gm = Gm + Gm.T                                   # off-diagonal once each side, diagonal twice
     HJ = H @ J
     Hxx = J.T @ HJ
@@ -696,9 +694,7 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     if spec is not None:
         others = [i for i in spec.free if i != spec.scale_index]
         # start from a constant level-1 variance where the design allows it
-        iu = _triu(spec.m)
-        coef = np.where(iu[0] == iu[1], 1.0, 2.0)
-        F = stats.Q[:, spec.free] * coef[spec.free]
+        F = stats.Q[:, spec.free] * _upper_weights(spec.m)[spec.free]
         sol, *_ = np.linalg.lstsq(F, np.ones(len(F)), rcond=None)
         sol = sol / sol[list(spec.free).index(spec.scale_index)]
         phi0 = np.array([sol[list(spec.free).index(i)] for i in others])

@@ -70,7 +70,7 @@ def _column_moments(d: Design, stats):
     """Means and mean squares of the columns of [X Z y], from the cells' cross-products when there
     is an intercept (its cross-products with the other columns are their sums), and the columns
     of ones of X and of Z."""
-    p, q = d.X.shape[1], d.Z.shape[1]
+    p = d.X.shape[1]
     ones_x = [j for j, name in enumerate(d.fixed_names) if name == "Intercept" and np.all(d.X[:, j] == 1.0)]
     ones_z = [j for j, name in enumerate(d.random_names) if name == "Intercept" and np.all(d.Z[:, j] == 1.0)]
     tot = stats.S.sum(axis=0)
@@ -364,10 +364,6 @@ class MultilevelResult:
             iu = np.triu_indices(len(s1))
             out += list((om / (s1[iu[0]] * s1[iu[1]]) * ysd ** 2)[self._spec.free])
         return np.array(out)
-
-    def _std_deviance(self, vec):
-        D, om, k = self._unpack_std(vec)
-        return E.full_deviance(self._std[0], D, om, k, self.reml)
 
     @functools.cached_property
     def _var_hessian(self):
