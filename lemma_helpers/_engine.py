@@ -380,7 +380,19 @@ def _by_pair(T, q):
     """Apply T, a form bilinear in a symmetric unit matrix E = e_i e_j' + e_j e_i' (or e_i e_i'),
     to every element: T has the two indices of E first; returns one entry per (i, j) pair."""
     i, j = _tril(q)                  # the (i, j) of each element of D, in the order of theta
-    return T[i, j] + np.where((i != j).reshape((-1,) + (1,) * (T.ndim - 2)), T[j, i], 0)
+    out = T[i, j]
+    k, a, b = _off_diagonal(q)
+    if len(k):
+        out[k] += T[b, a]
+    return out
+
+
+@functools.cache
+def _off_diagonal(q: int):
+    """The positions in _tril(q) of the elements off the diagonal, and their (i, j)."""
+    i, j = _tril(q)
+    k = np.flatnonzero(i != j)
+    return k, i[k], j[k]
 
 
 def _sum_outer(A, B):
@@ -436,25 +448,34 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
     k = p + q + 1
     Xs, Zs = slice(0, p), slice(p, p + q)
     S = stats.S
-    if stats.Q is None:
-        Qf = np.ones((len(S), 1))
+    if stats.Q is None:                                        # a constant level-1 variance
+        omega = float(omega_upper[0])
+        if not (np.isfinite(omega) and omega > 0):
+            return None
+        Sw = S / omega                                         # C'WC per group (one cell each)
+        logdet_w = stats.n_obs * np.log(omega)
     else:
         Qf = stats.Q * _upper_weights(int((np.sqrt(8 * len(omega_upper) + 1) - 1) / 2))
-    omega_c = Qf @ np.asarray(omega_upper, dtype=float)        # each cell's level-1 variance
-    if np.any(omega_c <= 0) or not np.all(np.isfinite(omega_c)):
-        return None
-    w = 1 / omega_c
-    f = Qf[:, free]                                            # (cells, m1) features F_a
-    m1 = f.shape[1]
-
-    Sw = _weighted_group_sums(stats, w[:, None])[0]            # C'WC per group
+        omega_c = Qf @ np.asarray(omega_upper, dtype=float)    # each cell's level-1 variance
+        if np.any(omega_c <= 0) or not np.all(np.isfinite(omega_c)):
+            return None
+        w = 1 / omega_c
+        f = Qf[:, free]                                        # (cells, m1) features F_a
+        m1 = f.shape[1]
+        Sw = _weighted_group_sums(stats, w[:, None])[0]        # C'WC per group
+        logdet_w = np.sum(stats.n * np.log(omega_c))
     ZWZ = Sw[:, Zs, Zs]
     A = np.eye(q) + D @ ZWZ
-    sign, logdet_a = np.linalg.slogdet(A)
-    if np.any(sign <= 0):
-        return None
-    Mm = np.linalg.solve(A, np.broadcast_to(D, A.shape))
-    Mm = (Mm + Mm.transpose(0, 2, 1)) / 2
+    if q == 1:                                                 # random intercepts: scalars
+        if np.any(A <= 0):
+            return None
+        logdet_a, Mm = np.log(A), D / A
+    else:
+        sign, logdet_a = np.linalg.slogdet(A)
+        if np.any(sign <= 0):
+            return None
+        Mm = np.linalg.solve(A, np.broadcast_to(D, A.shape))
+        Mm = (Mm + Mm.transpose(0, 2, 1)) / 2
     G = len(Sw)
     MZC = Mm @ Sw[:, Zs, :]                                    # M Z'WC, so that R = I - [0 I 0]' MZC
     Sig = Sw - Sw[:, :, Zs] @ MZC                              # C'V^-1 C = C'WC R, per group
@@ -466,8 +487,9 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
         return None
     H = np.linalg.inv(XVX)
     beta = H @ tot[Xs, -1]
-    c0 = np.r_[-beta, np.zeros(q), 1.0]                        # r = C c0
-    dev = float(np.sum(stats.n * np.log(omega_c)) + logdet_a.sum() + c0 @ tot @ c0 + stats.n_obs * LOG2PI)
+    c0 = np.concatenate((-beta, np.zeros(q), [1.0]))           # r = C c0
+    r2 = float(c0 @ tot @ c0)
+    dev = float(logdet_w + logdet_a.sum() + r2 + stats.n_obs * LOG2PI)
     if reml:
         dev += 2 * np.log(np.diag(chol)).sum() - p * LOG2PI
 
@@ -480,6 +502,18 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
     h22_r = 2 * _by_pairs(_sum_outer(rho[:, :, None] * rho[:, None, :], Phi).transpose(0, 2, 3, 1), q)
     b2 = _by_pair(_sum_outer(Xi, rho).transpose(1, 2, 0), q)             # (n2, p)
     P2 = _by_pair(_sum_outer(Xi, Xi).transpose(1, 3, 0, 2), q)           # (n2, p, p)
+    if stats.Q is None:
+        # a constant level-1 variance: its entries follow from the level-2 ones (by scaling)
+        h22_r = h22_r - 2 * b2 @ H @ b2.T
+        if reml:
+            HP = H @ P2
+            K = Xi.transpose(0, 2, 1) @ (H @ Xi)                 # Xi' H Xi per group
+            t22 = _by_pairs(_sum_outer(Phi, K).transpose(3, 0, 1, 2), q)
+            g2_t = g2_t - np.einsum("kii->k", HP)
+            h22_t = h22_t - np.einsum("kij,lji->kl", HP, HP) + t22 + t22.T
+        nu = stats.n_obs - p if reml else stats.n_obs
+        return (dev, r2) + _complete_by_scaling(D[_tril(q)], float(omega_upper[0]), nu, r2,
+                                                g2_t, g2_r, h22_t, h22_r)
 
     # level-1 parameters: diagonal F_a, constant within a cell. V^-1 r = W C rt row by row with
     # rt = R c0, so everything below is a sum over cells of w_c^2 f_ac (or w_c^3 f_ac f_bc) times
@@ -542,8 +576,31 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
             t11[a, b] = np.sum(H * Yab.T)
             t11[b, a] = np.sum(H * Yab)
         h_trace = h_trace + np.block([[t22 + t22.T, 2 * t21], [2 * t21.T, t11 + t11.T]])
-    return (dev, float(c0 @ tot @ c0), g_trace, g_resid,
-            (h_trace + h_trace.T) / 2, (h_resid + h_resid.T) / 2)
+    return (dev, r2, g_trace, g_resid, (h_trace + h_trace.T) / 2, (h_resid + h_resid.T) / 2)
+
+
+def _complete_by_scaling(psi2, omega, nu, r2, g_t, g_r, h_t, h_r):
+    """The level-1 variance omega's entries of the gradient and Hessian parts, from the level-2
+    parameters' entries (psi2, the lower triangle of D) when the level-1 variance is constant.
+
+    Multiplying every variance by s multiplies V by s: the trace part of the deviance gains
+    nu log s and the residual part is divided by s. Euler's relations for such functions give
+    g_t'psi = nu, g_r'psi = -r2, H_t psi = -g_t and H_r psi = -2 g_r, with psi = (psi2, omega),
+    and these fix the last row and column. Much cheaper than computing them: a group's level-1
+    terms are sums over its rows, the level-2 terms only over its random effects."""
+    n2 = len(psi2)
+
+    def complete(g, h, total, degree):
+        g_full, h_full = np.empty(n2 + 1), np.empty((n2 + 1, n2 + 1))
+        g_full[:n2], h_full[:n2, :n2] = g, (h + h.T) / 2
+        g_full[n2] = (total - g @ psi2) / omega
+        h_full[:n2, n2] = h_full[n2, :n2] = (-degree * g - h @ psi2) / omega
+        h_full[n2, n2] = (-degree * g_full[n2] - h_full[n2, :n2] @ psi2) / omega
+        return g_full, h_full
+
+    g_trace, h_trace = complete(g_t, h_t, nu, 1)
+    g_resid, h_resid = complete(g_r, h_r, -r2, 2)
+    return g_trace, g_resid, h_trace, h_resid
 
 
 def profiled_derivatives(stats: CellStats, x, reml=False, spec: Level1Spec | None = None):
@@ -574,7 +631,7 @@ def profiled_derivatives(stats: CellStats, x, reml=False, spec: Level1Spec | Non
     g = g_trace / s + g_resid / s ** 2
     H = h_trace / s ** 2 + h_resid / s ** 3
     omega = s * phi
-    psi = np.r_[s * T[_tril(q)], omega[free]]
+    psi = np.concatenate((s * T[_tril(q)], omega[free]))
     J = np.zeros((len(psi), len(x)))                 # d psi / d x
     i, j = _tril(q)
     for col, (a, b) in enumerate(zip(*_tril(q))):
@@ -613,66 +670,98 @@ def _newton_gain(g, H):
     return float(np.sum(np.linalg.solve(c, g) ** 2))
 
 
-class _Derivatives:
-    """The profiled deviance for scipy, with its gradient and Hessian computed together when
-    first asked for at a point (they share most of the work). It also keeps the lowest point
-    seen and notes a point where nothing is left to gain (``converged``)."""
+def _trust_step(g, H, radius):
+    """The step s that minimises g's + s'Hs/2 subject to |s| <= radius (the trust-region
+    subproblem), solved exactly through the eigenvalues of H (a few parameters only).
 
-    def __init__(self, stats, reml, spec):
-        self.args = (stats, reml, spec)
-        self.memo, self.evals = [], 0              # the last three points
-        self.best, self.converged = None, None
-
-    def _at(self, x):
-        for seen, value in self.memo:
-            if np.array_equal(x, seen):
-                return value
-        self.evals += 1
-        stats, reml, spec = self.args
-        f, g, H = profiled_derivatives(stats, x, reml, spec)
-        if g is None:                                # outside the parameter space: a finite dummy
-            g, H = np.zeros(len(x)), np.eye(len(x))  # (scipy rejects the step on f = inf)
-        x = np.array(x)
-        self.memo = self.memo[-2:] + [(x, (f, g, H))]
-        if np.isfinite(f) and (self.best is None or f < self.best[1] + 1e-12 * abs(f)):
-            if self.best is None or f < self.best[1]:
-                self.best = (x, f)
-            # no further step could change the deviance beyond its rounding error
-            if _newton_gain(g, H) < 1e-11:
-                self.converged = x
-        return f, g, H
-
-    def fun(self, x):
-        return self._at(x)[0]
-
-    def jac(self, x):
-        return self._at(x)[1]
-
-    def hess(self, x):
-        return self._at(x)[2]
+    The full Newton step -H^-1 g if H is positive definite and the step is short enough;
+    otherwise the step -(H + mu I)^-1 g on the boundary, with mu >= max(0, -smallest eigenvalue)
+    found by Newton's method on 1/|s(mu)| (which is concave in mu, so it converges from below)."""
+    lam, vec = np.linalg.eigh(H)
+    gq = vec.T @ g
+    if lam[0] > 0:
+        step = -gq / lam
+        if np.linalg.norm(step) <= radius:
+            return vec @ step
+    lo = max(0.0, -lam[0])
+    mu = lo + 1e-12 * max(1.0, abs(lam[-1]))
+    step = -gq / (lam + mu)
+    if np.linalg.norm(step) < radius:
+        # the "hard case": g has (almost) nothing along the direction of the smallest eigenvalue;
+        # go as far as the boundary along it
+        step = np.where(lam + lo > 1e-12 * max(1.0, abs(lam[-1])), -gq / (lam + lo + 1e-300), 0.0)
+        step[0] += np.sqrt(max(radius ** 2 - step @ step, 0.0))
+        return vec @ step
+    for _ in range(100):
+        size = np.linalg.norm(step)
+        if abs(size - radius) <= 1e-8 * radius:
+            break
+        slope = np.sum(gq ** 2 / (lam + mu) ** 3) / size ** 3       # d(1/|s|)/d mu
+        mu += (1 / radius - 1 / size) / slope
+        step = -gq / (lam + mu)
+    return vec @ step
 
 
-def _newton(stats, x, reml, spec):
-    """Newton's method with the exact Hessian, kept safe by a trust region (scipy's
-    trust-exact: where the deviance is not convex, or a full step would not lower it, the step
-    is the best one within a radius that shrinks and grows with the model's success).
+def _newton(stats, x, reml, spec, max_steps=200):
+    """Newton's method with the exact Hessian, kept safe by a trust region: a step is taken only
+    if it lowers the deviance; the radius shrinks when the quadratic model predicted the change
+    badly and grows when a full step did well. It stops at the first point where even a full
+    Newton step could not change the deviance beyond its rounding error.
     Returns x, the deviance, its gradient and Hessian there, the evaluations used and whether
     it converged."""
-    d = _Derivatives(stats, reml, spec)
-
-    def done(intermediate_result):
-        # stop as soon as a point is reached where nothing is left to gain (scipy would go on
-        # proposing steps that the rounding of the deviance makes look like failures)
-        if d.converged is not None:
-            raise StopIteration
-
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        res = optimize.minimize(d.fun, x, jac=d.jac, hess=d.hess, method="trust-exact", callback=done,
-                                options={"gtol": 1e-8, "maxiter": 200})
-    x = d.converged if d.converged is not None else (d.best[0] if d.best is not None else res.x)
-    f, g, H = d._at(x)
+    x = np.asarray(x, dtype=float)
+    f, g, H = profiled_derivatives(stats, x, reml, spec)
+    evals, radius = 1, 1.0
+    for _ in range(max_steps):
+        if not np.isfinite(f) or _newton_gain(g, H) < 1e-11 or radius < 1e-12 * (1 + np.linalg.norm(x)):
+            break
+        step = _trust_step(g, H, radius)
+        predicted = -(g @ step + step @ H @ step / 2)
+        f_new, g_new, H_new = profiled_derivatives(stats, x + step, reml, spec)
+        evals += 1
+        ratio = (f - f_new) / predicted if predicted > 0 and np.isfinite(f_new) else -1.0
+        length = np.linalg.norm(step)
+        if ratio < 0.25:
+            radius = length / 4
+        elif ratio > 0.75 and length > 0.99 * radius:
+            radius = min(2 * radius, 1e3)
+        if ratio > 0 and f_new <= f:
+            x, f, g, H = x + step, f_new, g_new, H_new
     ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or _newton_gain(g, H) < 1e-8))
-    return x, f, g, H, d.evals, ok
+    return x, f, g, H, evals, ok
+
+
+def _moment_start(stats: CellStats):
+    """theta from moment estimates, a start for Newton's method (None where too few groups
+    allow them). Each group's own least-squares coefficients on Z (after the pooled
+    least-squares fit of the fixed part) vary between groups by D plus their sampling variance
+    sigma2 (Z_j'Z_j)^-1, with sigma2 from the residuals within groups: so D is about the
+    covariance of the coefficients less the mean sampling variance (kept positive definite).
+    All of it comes from the groups' cross-products."""
+    p, q = stats.p, stats.q
+    S = stats.S if stats.agg is None else _sum_cells(stats, stats.S)
+    n = stats.n if stats.agg is None else np.bincount(stats.cell_group, weights=stats.n)
+    tot = S.sum(axis=0)
+    try:
+        beta = np.linalg.solve(tot[:p, :p], tot[:p, -1])
+    except np.linalg.LinAlgError:
+        return None
+    c = np.concatenate((-beta, np.zeros(q), [1.0]))
+    ZZ, Zr = S[:, p:p + q, p:p + q], S[:, p:p + q, :] @ c
+    eig = np.linalg.eigvalsh(ZZ)
+    ok = (n > q) & (eig[:, 0] > 1e-8 * eig[:, -1])             # groups with their own fit
+    if ok.sum() < q + 2:
+        return None
+    ZZ_inv = np.linalg.inv(ZZ[ok])
+    b = (ZZ_inv @ Zr[ok][:, :, None])[:, :, 0]
+    rss = S[ok] @ c @ c - np.sum(Zr[ok] * b, axis=1)
+    sigma2 = rss.sum() / (n[ok] - q).sum()
+    if not sigma2 > 0:
+        return None
+    D = np.cov(b.T).reshape(q, q) - sigma2 * ZZ_inv.mean(axis=0)
+    lam, vec = np.linalg.eigh(D / sigma2)
+    lam = np.maximum(lam, 1e-2 * max(lam[-1], 1e-2))          # positive definite
+    return np.linalg.cholesky((vec * lam) @ vec.T)[_tril(q)]
 
 
 @dataclass
@@ -705,12 +794,17 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
 
     if len(phi0):
         phi0[np.abs(phi0) < 1e-12] = 0.0
-    # Newton's method is fastest from where the deviance is already convex: try a few sizes of
-    # the random part (on the rescaled variables the relative variances are of order 0.01 to 1)
-    starts = [np.r_[c * theta0, phi0] for c in (1.0, 0.3, 0.1)]
-    values = [_profiled_at(stats, x, reml, spec) for x in starts]
-    x0 = starts[int(np.argmin(values))]
-    n_evals = len(starts)
+    # Newton's method is fastest from near the optimum: start from the moment estimates where
+    # the groups allow them, else from the best of a few sizes of the random part (on the
+    # rescaled variables the relative variances are of order 0.01 to 1)
+    moment = _moment_start(stats)
+    if moment is not None:
+        x0, n_evals = np.r_[moment, phi0], 0
+    else:
+        starts = [np.r_[c * theta0, phi0] for c in (1.0, 0.3, 0.1)]
+        values = [_profiled_at(stats, x, reml, spec) for x in starts]
+        x0 = starts[int(np.argmin(values))]
+        n_evals = len(starts)
 
     def search(start_x):
         nonlocal n_evals
