@@ -1,0 +1,123 @@
+"""The direct design (built from the columns without patsy's machinery) against patsy's own:
+the same columns, names, values and complete cases, on many formulas, and patsy's DesignInfo
+made from it when prediction needs one."""
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lemma_helpers as lh
+from lemma_helpers import _design
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    """Columns of every kind the direct design covers, with missing values in most of them."""
+    rng = np.random.default_rng(11)
+    n = 240
+    g = rng.integers(0, 12, n)
+    frame = pd.DataFrame({
+        "y": rng.normal(size=n),
+        "x": rng.normal(size=n),
+        "z": rng.normal(size=n),
+        "k": rng.integers(1, 4, n),                                   # int64, 1..3
+        "f": rng.integers(0, 3, n).astype(float),                     # float codes
+        "word": rng.choice(["low", "mid", "high"], n),                # text
+        "cat": pd.Categorical(rng.choice(["b", "a", "c"], n), categories=["c", "a", "b"]),
+        "nul": pd.array(rng.integers(0, 5, n), dtype="Int64"),        # nullable integers
+        "g": [f"s{i}" for i in g],
+    })
+    frame.loc[frame.index[::9], "x"] = np.nan
+    frame.loc[frame.index[4::17], "word"] = None
+    frame.loc[frame.index[6::23], "f"] = np.nan
+    frame.loc[frame.index[2::31], "nul"] = pd.NA
+    frame.loc[frame.index[3::29], "g"] = None
+    # a level of `word` seen only in rows that are dropped (x is missing there)
+    frame.loc[frame.index[0], "word"] = "rare"
+    return frame
+
+
+FIXED = ["y ~ x", "y ~ 1", "y ~ 0 + x", "y ~ x + z + x:z", "y ~ x * z", "y ~ word", "y ~ x + word",
+         "y ~ word + x", "y ~ C(k)", "y ~ x + C(k) + C(f)", "y ~ 0 + C(k)", "y ~ 0 + word + C(k)",
+         "y ~ x + C(k):x", "y ~ C(k):x", "y ~ x:C(k)", "y ~ x + z:word", "y ~ cat + nul", "y ~ C(nul)",
+         "y ~ x * C(k)", "y ~ z + x:z:C(f)", "y ~ k + C(k)", "y ~ x - 1 + word", "y ~ cat:x + word:z"]
+RANDOM = ["~ 1", "~ 1 + x", "~ 0 + C(k)", "~ 1 + word"]
+
+
+def _patsy(formulas, data, no_group):
+    return _design._patsy_design(formulas, data, no_group, " + ".join(formulas))
+
+
+@pytest.mark.parametrize("fixed,random", list(itertools.product(FIXED, RANDOM)))
+def test_direct_design_is_patsys(mixed, fixed, random):
+    formulas = [fixed, random, "~ 1 + C(f)"]
+    no_group = mixed["g"].isna().to_numpy()
+    direct = _design._direct_design(formulas, mixed, no_group)
+    assert direct is not None, "this formula should be built directly"
+    arrays, names, used, prototype = direct
+    p_arrays, p_names, p_used, infos = _patsy(formulas, mixed, no_group)
+    assert names == p_names
+    assert np.array_equal(used, p_used)
+    for ours, theirs in zip(arrays, p_arrays):
+        assert ours.shape == theirs.shape
+        assert np.array_equal(ours, theirs)
+    # patsy's DesignInfo, made when first needed, has the same columns and predicts the same
+    lazy = _design._PatsyInfos(formulas=formulas, prototype=prototype).get()
+    assert [list(i.column_names) for i in lazy] == names
+    rows = mixed[used]
+    for info, ours in zip(lazy[1:], arrays[1:]):
+        assert np.array_equal(_design.rebuild(info, rows), ours)
+
+
+@pytest.mark.parametrize("fixed", ["y ~ I(x - 1)", "y ~ np.log(z + 10)", "y ~ C(k, Treatment(2))",
+                                   "y ~ word:C(k)", "y ~ center(x)", "y ~ flag", "y ~ mixedobj"])
+def test_other_formulas_are_left_to_patsy(mixed, fixed):
+    data = mixed.assign(flag=mixed["x"] > 0, mixedobj=[1, "a"] * (len(mixed) // 2))
+    no_group = data["g"].isna().to_numpy()
+    assert _design._direct_design([fixed, "~ 1"], data, no_group) is None
+
+
+def test_fits_through_both_paths_agree(mixed):
+    """A fit built directly equals the fit of the same model built by patsy (through I())."""
+    direct = lh.fit("y ~ x + word + (1 + x | g)", data=mixed)
+    through_patsy = lh.fit("y ~ I(x + 0) + word + (1 + I(x + 0) | g)", data=mixed)
+    assert direct.n_obs == through_patsy.n_obs
+    assert direct.loglik == pytest.approx(through_patsy.loglik, abs=1e-9)
+    assert np.allclose(direct.fixed["estimate"].to_numpy(), through_patsy.fixed["estimate"].to_numpy())
+
+
+def test_prediction_from_a_direct_design(mixed):
+    m = lh.fit("y ~ x + C(k) + word + (1 + x | g)", data=mixed)
+    new = pd.DataFrame({"x": [0.5, -1.0], "k": [3, 1], "word": ["mid", "low"], "g": ["s1", "nobody"]})
+    pred = m.predict(new)
+    beta = m.fixed["estimate"]
+    expected = beta["Intercept"] + 0.5 * beta["x"] + beta["C(k)[T.3]"] + beta["word[T.mid]"]
+    assert pred["fixed"].iloc[0] == pytest.approx(expected)
+    assert pred["group_specific"].iloc[1] == pytest.approx(pred["fixed"].iloc[1])
+
+
+def test_reference_categories_in_a_direct_design(mixed):
+    """reference= puts a level first (a pandas Categorical), inside C() and out, numbers or text."""
+    formulas = ["y ~ x + C(k) + word", "~ 1", "~ 1"]
+    data = _design.set_references(mixed, {"k": 3, "word": "mid"})
+    no_group = data["g"].isna().to_numpy()
+    arrays, names, used, prototype = _design._direct_design(formulas, data, no_group)
+    assert names[1] == ["Intercept", "C(k)[T.1]", "C(k)[T.2]", "word[T.high]", "word[T.low]", "x"]
+    p_arrays, p_names, _, _ = _patsy(formulas, data, no_group)
+    assert names == p_names and all(np.array_equal(a, b) for a, b in zip(arrays, p_arrays))
+    lazy = _design._PatsyInfos(formulas=formulas, prototype=prototype).get()
+    assert list(lazy[1].column_names) == names[1]
+    m = lh.fit("y ~ x + C(k) + word + (1 | g)", data=mixed, reference={"k": 3, "word": "mid"})
+    pred = m.predict(pd.DataFrame({"x": [0.0], "k": [3], "word": ["mid"], "g": ["s1"]}))
+    assert pred["fixed"].iloc[0] == pytest.approx(m.fixed["estimate"]["Intercept"])
+
+
+@pytest.mark.parametrize("fixed", ["y ~ x + cat", "y ~ x + I(cat)"])
+def test_an_unused_category_is_left_out_as_in_R(mixed, fixed):
+    """A pandas Categorical with a category that no row used has (R's drop.unused.levels), by
+    both the direct design and patsy's."""
+    data = mixed.assign(cat=mixed["cat"].cat.add_categories(["never"]))
+    m = lh.fit(fixed + " + (1 | g)", data=data)
+    assert not any("never" in name for name in m.fixed_terms)
+    assert len(m.fixed_terms) == 4
