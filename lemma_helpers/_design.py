@@ -4,7 +4,10 @@ A two-level formula is written as in lme4: ``y ~ fixed part + (random part | gro
 The fixed part and the random part are ordinary patsy formulas, so anything
 patsy accepts works there (``C(sclass)``, ``I(age - 46)``, interactions).
 This module splits the formula, applies listwise deletion once for all the
-pieces, and builds the design matrices on the rows that remain.
+pieces, and builds the design matrices on the rows that remain. Formulas made
+of column names, ``C(column)`` and their products (most of them) are built
+from the columns directly, exactly as patsy builds them but faster; patsy
+builds everything else.
 """
 from __future__ import annotations
 
@@ -136,7 +139,7 @@ class Design:
     fixed_names: list
     random_names: list
     level1_names: list | None
-    infos: "_PatsyInfos"        # patsy's DesignInfo of each part (for prediction), made when needed
+    infos: _PatsyInfos        # patsy's DesignInfo of each part (for prediction), made when needed
     index: pd.Index             # the data rows used
     n_dropped: int
     response: str

@@ -725,7 +725,10 @@ def _newton(stats, x, reml, spec, max_steps=200):
             radius = length / 4
         elif ratio > 0.75 and length > 0.99 * radius:
             radius = min(2 * radius, 1e3)
-        if ratio > 0 and f_new <= f:
+        if (ratio > 0 and f_new <= f) or (np.isfinite(f_new) and f_new <= f + 1e-12 * abs(f)
+                                          and _newton_gain(g_new, H_new) < 1e-11):
+            # (a point that is as low within the rounding of the deviance and where nothing is
+            # left to gain is the optimum, even if rounding makes it look a hair higher)
             x, f, g, H = x + step, f_new, g_new, H_new
     ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or _newton_gain(g, H) < 1e-8))
     return x, f, g, H, evals, ok

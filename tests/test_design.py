@@ -56,7 +56,7 @@ def test_direct_design_is_patsys(mixed, fixed, random):
     direct = _design._direct_design(formulas, mixed, no_group)
     assert direct is not None, "this formula should be built directly"
     arrays, names, used, prototype = direct
-    p_arrays, p_names, p_used, infos = _patsy(formulas, mixed, no_group)
+    p_arrays, p_names, p_used, _ = _patsy(formulas, mixed, no_group)
     assert names == p_names
     assert np.array_equal(used, p_used)
     for ours, theirs in zip(arrays, p_arrays):
@@ -102,7 +102,7 @@ def test_reference_categories_in_a_direct_design(mixed):
     formulas = ["y ~ x + C(k) + word", "~ 1", "~ 1"]
     data = _design.set_references(mixed, {"k": 3, "word": "mid"})
     no_group = data["g"].isna().to_numpy()
-    arrays, names, used, prototype = _design._direct_design(formulas, data, no_group)
+    arrays, names, _, prototype = _design._direct_design(formulas, data, no_group)
     assert names[1] == ["Intercept", "C(k)[T.1]", "C(k)[T.2]", "word[T.high]", "word[T.low]", "x"]
     p_arrays, p_names, _, _ = _patsy(formulas, data, no_group)
     assert names == p_names and all(np.array_equal(a, b) for a, b in zip(arrays, p_arrays))
