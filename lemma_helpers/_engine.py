@@ -712,6 +712,7 @@ def _newton(stats, x, reml, spec, max_steps=200):
     x = np.asarray(x, dtype=float)
     f, g, H = profiled_derivatives(stats, x, reml, spec)
     evals, radius = 1, 1.0
+    diagonal, tried = np.flatnonzero(np.equal(*_tril(stats.q))), set()
     for _ in range(max_steps):
         if not np.isfinite(f) or _newton_gain(g, H) < 1e-11 or radius < 1e-12 * (1 + np.linalg.norm(x)):
             break
@@ -729,7 +730,25 @@ def _newton(stats, x, reml, spec, max_steps=200):
                                           and _newton_gain(g_new, H_new) < 1e-11):
             # (a point that is as low within the rounding of the deviance and where nothing is
             # left to gain is the optimum, even if rounding makes it look a hair higher)
-            x, f, g, H = x + step, f_new, g_new, H_new
+            x, x_before, f, g, H = x + step, x, f_new, g_new, H_new
+            # A variance that heads for zero (a singular optimum) gets there only linearly: the
+            # deviance is flat to fourth order there. Where a diagonal element of L has shrunk by
+            # a third in a step (Newton's rate on x^4) and the next Newton step would shrink it
+            # by a third again, try zero at once (once for each element).
+            try:
+                ahead = x - np.linalg.solve(H, g)
+            except np.linalg.LinAlgError:
+                ahead = x
+            for i in diagonal:
+                if (i not in tried and 0 < abs(x[i]) <= 0.7 * abs(x_before[i])
+                        and abs(ahead[i]) <= 0.7 * abs(x[i])):
+                    tried.add(i)
+                    trial = x.copy()
+                    trial[i] = 0.0
+                    f_0, g_0, H_0 = profiled_derivatives(stats, trial, reml, spec)
+                    evals += 1
+                    if np.isfinite(f_0) and f_0 <= f:
+                        x, f, g, H = trial, f_0, g_0, H_0
     ok = bool(np.isfinite(f) and (np.max(np.abs(g)) < 1e-6 or _newton_gain(g, H) < 1e-8))
     return x, f, g, H, evals, ok
 

@@ -3,6 +3,8 @@
 lme4 references for every course model are in test_lme4_references.py; this
 file checks the behaviour around them.
 """
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -228,6 +230,27 @@ def test_newton_reaches_the_optimum_that_quasi_newton_reaches(ssls):
                             method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 10000})
     assert opt.deviance <= res.fun + 1e-8
     assert opt.n_evals < 60
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_newton_finds_singular_optima(seed):
+    """Random slopes on x where x has none, in groups of 3: the optimum is often singular (a zero
+    diagonal of L, reached by a jump to zero). Newton ends where L-BFGS ends."""
+    from scipy import optimize
+
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(40), 3)
+    x = rng.normal(size=g.size)
+    y = 1 + 0.5 * x + rng.normal(0, 0.6, 40)[g] + rng.normal(size=g.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # the singular fit's warning
+        m = lh.fit("y ~ x + (1 + x | g)", data=pd.DataFrame({"y": y, "x": x, "g": g}))
+    st = m._std[0]
+    res = optimize.minimize(lambda t: E.deviance_and_gradient(st, t, False), np.r_[1.0, 0, 1], jac=True,
+                            method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-10})
+    assert m.converged
+    assert m._opt.deviance <= res.fun + 1e-9
+    assert m._opt.n_evals <= 15
 
 
 @pytest.mark.parametrize("formula", ["y ~ x + (1 | g)", "y ~ x + (1 + x | g)"])
