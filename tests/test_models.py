@@ -232,6 +232,13 @@ def test_newton_reaches_the_optimum_that_quasi_newton_reaches(ssls):
     assert opt.n_evals < 60
 
 
+@pytest.mark.parametrize("largest", [5, 70_000, 2 ** 40])
+def test_stable_order_is_numpys_stable_argsort(largest):
+    """The radix order that cell_stats sorts rows by (16 bits a pass) is argsort(kind="stable")."""
+    key = np.random.default_rng(1).integers(0, largest, 50_000)
+    assert np.array_equal(E._stable_order(key), np.argsort(key, kind="stable"))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_newton_finds_singular_optima(seed):
     """Random slopes on x where x has none, in groups of 3: the optimum is often singular (a zero
