@@ -832,6 +832,12 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     # the groups allow them, else from the best of a few sizes of the random part (on the
     # rescaled variables the relative variances are of order 0.01 to 1)
     moment = _moment_start(stats)
+    if moment is not None and spec is not None:
+        # the moment estimates are relative to the level-1 variance, T to the scale element of
+        # Phi: rescale by the mean relative level-1 variance at the start
+        level1 = _weights(stats, phi_matrix(phi0, spec))
+        mean = float(stats.n @ level1) / stats.n_obs
+        moment = moment * np.sqrt(mean) if mean > 0 else None
     if moment is not None:
         x0, n_evals = np.r_[moment, phi0], 0
     else:

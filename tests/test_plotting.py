@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from scipy import stats as sps
 
 import lemma_helpers as lh
+from lemma_helpers import plotting  # imported when first used; these tests read it directly
 
 
 def artists(ax, gid):
@@ -77,7 +78,7 @@ def small():
 def test_import_changes_no_matplotlib_setting():
     with mpl.rc_context():
         before = dict(mpl.rcParams)
-        importlib.reload(lh.plotting)  # runs the module's top level again
+        importlib.reload(plotting)  # runs the module's top level again
         assert {k for k in before if mpl.rcParams[k] != before[k]} == set()
 
 
@@ -156,7 +157,7 @@ def test_caterpillar_508_schools_ranks_without_names(ssls_null):
     np.testing.assert_allclose(seg[:, 0, 1], ge["ci_lower"])
     assert len(segments(ax, "highlight")) == 2
     assert {t.get_text() for t in ax.texts} == {"schoolid 1", "schoolid 2"}
-    grey = mpl.colors.to_rgba(lh.plotting.GREY)
+    grey = mpl.colors.to_rgba(plotting.GREY)
     n_grey = sum(np.allclose(c, grey) for c in artists(ax, "intervals")[0].get_colors())
     includes_zero = ((ge["ci_lower"] <= 0) & (ge["ci_upper"] >= 0)).sum()
     assert n_grey == includes_zero - sum(((ge.loc[[1, 2], "ci_lower"] <= 0) & (ge.loc[[1, 2], "ci_upper"] >= 0)))
@@ -266,7 +267,7 @@ def test_group_lines_data_defaults_to_the_fitted_frame(ssls, ssls_rs):
 def test_group_lines_colour_can_be_passed(ssls_rs):
     from matplotlib.colors import to_rgba
     default = artists(lh.plot_group_lines(ssls_rs, x="cohort90", average=False), "group_lines")[0]
-    assert tuple(default.get_colors()[0][:3]) == to_rgba(lh.plotting.MAIN)[:3]
+    assert tuple(default.get_colors()[0][:3]) == to_rgba(plotting.MAIN)[:3]
     for key in ("color", "colors"):
         ax = lh.plot_group_lines(ssls_rs, x="cohort90", average=False, ax=plt.subplots()[1], **{key: "grey"})
         lines = artists(ax, "group_lines")[0]
