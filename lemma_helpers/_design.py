@@ -324,10 +324,10 @@ class _Unsupported(Exception):
 
 
 def _factor_values(code: str, data: pd.DataFrame):
-    """A factor of a formula as ('numerical', float values with NaN for missing) or
-    ('categorical', codes with -1 for missing, levels, whether the levels are fixed: a pandas
-    Categorical keeps all its categories, while the levels of text or of C(numbers) are the
-    values present in the rows used). Raises _Unsupported for anything else."""
+    """A factor of a formula as ('numerical', float values with NaN for missing, None, None) or
+    ('categorical', codes with -1 for missing, levels, whether the levels are a pandas
+    Categorical's own categories, in its order; otherwise they are the sorted distinct values of
+    text or of C(numbers)). Raises _Unsupported for anything else."""
     plain = _NAME.fullmatch(code)
     boxed = _C_OF_NAME.fullmatch(code)
     name = code if plain else (boxed.group(1) if boxed else None)
@@ -449,7 +449,7 @@ def _direct_design(formulas: list, data: pd.DataFrame, no_group: np.ndarray):
                 labels.append(":".join(pieces[:where] + [piece] + pieces[where:]))
         matrices.append(np.column_stack(blocks) if blocks else np.zeros((n, 0)))
         column_names.append(labels)
-    kinds = {factor: (kind, fixed) for factor, (kind, _, _, fixed) in factors.items()}
+    kinds = {factor: (k, fixed) for factor, (k, _, _, fixed) in factors.items()}
     return matrices, column_names, used, functools.partial(_prototype, kinds, names)
 
 
