@@ -715,6 +715,13 @@ def _trust_step(g, H, radius):
 
 
 def _newton(stats, x, reml, spec, max_steps=200):
+    """Newton's method (_newton_steps), with numpy's warnings about overflow and division by zero
+    silenced: trial points outside the parameter space are expected, and rejected."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return _newton_steps(stats, x, reml, spec, max_steps)
+
+
+def _newton_steps(stats, x, reml, spec, max_steps):
     """Newton's method with the exact Hessian, kept safe by a trust region: a step is taken only
     if it lowers the deviance; the radius shrinks when the quadratic model predicted the change
     badly and grows when a full step did well. It stops at the first point where even a full
@@ -729,6 +736,9 @@ def _newton(stats, x, reml, spec, max_steps=200):
         if not np.isfinite(f) or _newton_gain(g, H) < 1e-11 or radius < 1e-12 * (1 + np.linalg.norm(x)):
             break
         step = _trust_step(g, H, radius)
+        if not np.all(np.isfinite(step)):          # the subproblem broke down (rounding): smaller steps
+            radius /= 4
+            continue
         predicted = -(g @ step + step @ H @ step / 2)
         f_new, g_new, H_new = profiled_derivatives(stats, x + step, reml, spec)
         evals += 1

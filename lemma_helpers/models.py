@@ -651,6 +651,16 @@ class MultilevelResult:
                        + ("the two random effects are perfectly correlated (+1 or -1)" if len(diag) == 2 else
                           "one random effect is an exact combination of the others")
                        + ". The model is more complex than the data support. Consider a simpler random part.")
+        if self._phi is not None:
+            level1 = E._weights(self._stats, self._phi) * self._sigma2      # each cell's level-1 variance
+            ratio = float(level1.min() / np.average(level1, weights=self._stats.n))
+            if ratio < 1e-4:
+                out.append(
+                    f"The level-1 variance function comes close to 0 for some rows (its smallest value is "
+                    f"{ratio:.1g} of its average). Where a variance can shrink to 0 at a data point the "
+                    "likelihood grows without limit, so it has no maximum and these estimates mean nothing. "
+                    "Use a simpler level-1 function: for example a variance for each category of a "
+                    "variable with '~ 0 + C(variable)', or none.")
         if not self.converged:
             out.append("The optimiser did not report convergence: " + self._opt.message)
         return out
