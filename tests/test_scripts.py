@@ -130,3 +130,15 @@ def test_benchmark_sections_are_replaced_between_their_markers(tmp_path):
     mod.write_section("grading", "Grading", ["first"], readme)
     mod.write_section("grading", "Grading", ["second", "run"], readme)
     assert readme.read_text() == "# Benchmarks\n\n## Grading\n\n<!-- grading:start -->\nsecond\nrun\n<!-- grading:end -->\n"
+
+
+def test_random_model_check_runs_and_flags_a_degenerate_fit():
+    """scripts/check_random_models.py (a maintainers' check of the optimum against L-BFGS) runs; seed 30
+    is a level-1 function that reaches 0 (no maximum exists), seed 0 an ordinary model."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("check_random_models", ROOT / "scripts" / "check_random_models.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.check(0) is None
+    kind, text = mod.check(30)
+    assert kind == "bad" and "level1=~ 1 + x" in text
