@@ -132,13 +132,36 @@ def test_benchmark_sections_are_replaced_between_their_markers(tmp_path):
     assert readme.read_text() == "# Benchmarks\n\n## Grading\n\n<!-- grading:start -->\nsecond\nrun\n<!-- grading:end -->\n"
 
 
-def test_random_model_check_runs_and_flags_a_degenerate_fit():
-    """scripts/check_random_models.py (a maintainers' check of the optimum against L-BFGS) runs; seed 30
-    is a level-1 function that reaches 0 (no maximum exists), seed 0 an ordinary model."""
+def _random_models():
     import importlib.util
     spec = importlib.util.spec_from_file_location("check_random_models", ROOT / "scripts" / "check_random_models.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+def test_random_model_check_runs_and_flags_a_degenerate_fit():
+    """scripts/check_random_models.py (a maintainers' check of the optimum against L-BFGS) runs; seed 30
+    is a level-1 function that reaches 0 (no maximum exists), seed 0 an ordinary model."""
+    mod = _random_models()
     assert mod.check(0) is None
     kind, text = mod.check(30)
     assert kind == "bad" and "level1=~ 1 + x" in text
+
+
+def test_a_level1_function_that_reaches_zero_is_explained_without_numpy_warnings():
+    """Seed 30 of the random models: '~ 1 + x' on data whose level-1 variance does not depend on x, so
+    the fitted quadratic can reach 0 at a data point, where the likelihood has no maximum. The learner
+    gets a note in plain words (not only "did not converge"), and no RuntimeWarning from the search."""
+    import warnings
+
+    import lemma_helpers as lh
+
+    data, formula, _, reml, level1 = _random_models().simulate(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        m = lh.fit(formula, data=data, reml=reml, level1=level1)
+        text = repr(m)
+    assert level1 == "~ 1 + x"
+    assert any("comes close to 0" in note for note in m.notes)
+    assert "comes close to 0" in " ".join(text.split())
