@@ -407,6 +407,13 @@ def _off_diagonal(q: int):
     return k, i[k], j[k]
 
 
+@functools.cache
+def _diagonal(q: int):
+    """The positions in _tril(q) (and in theta) of the diagonal of L."""
+    i, j = _tril(q)
+    return np.flatnonzero(i == j)
+
+
 def _sum_outer(A, B):
     """sum over groups g of A_g (x) B_g: for A (G, a...) and B (G, b...), shape (a..., b...)."""
     G = len(A)
@@ -514,15 +521,18 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
     h22_r = 2 * _by_pairs(_sum_outer(rho[:, :, None] * rho[:, None, :], Phi).transpose(0, 2, 3, 1), q)
     b2 = _by_pair(_sum_outer(Xi, rho).transpose(1, 2, 0), q)             # (n2, p)
     P2 = _by_pair(_sum_outer(Xi, Xi).transpose(1, 3, 0, 2), q)           # (n2, p, p)
+    # the terms of beta's profiling (- 2 b_k' H b_l) and of REML for the level-2 block
+    h22_r = h22_r - 2 * b2 @ H @ b2.T
+    if reml:
+        HP2 = H @ P2
+        HXi = H @ Xi                                           # H Xi per group
+        # 2 tr(H X'V^-1 G_k V^-1 G_l V^-1 X), symmetrised over (k, l)
+        K = Xi.transpose(0, 2, 1) @ HXi                        # Xi' H Xi per group
+        t22 = _by_pairs(_sum_outer(Phi, K).transpose(3, 0, 1, 2), q)
+        g2_t = g2_t - np.einsum("kii->k", HP2)
+        h22_t = h22_t - np.einsum("kij,lji->kl", HP2, HP2) + t22 + t22.T
     if stats.Q is None:
         # a constant level-1 variance: its entries follow from the level-2 ones (by scaling)
-        h22_r = h22_r - 2 * b2 @ H @ b2.T
-        if reml:
-            HP = H @ P2
-            K = Xi.transpose(0, 2, 1) @ (H @ Xi)                 # Xi' H Xi per group
-            t22 = _by_pairs(_sum_outer(Phi, K).transpose(3, 0, 1, 2), q)
-            g2_t = g2_t - np.einsum("kii->k", HP)
-            h22_t = h22_t - np.einsum("kij,lji->kl", HP, HP) + t22 + t22.T
         nu = stats.n_obs - p if reml else stats.n_obs
         return (dev, r2) + _complete_by_scaling(D[_tril(q)], float(omega_upper[0]), nu, r2,
                                                 g2_t, g2_r, h22_t, h22_r)
@@ -559,10 +569,8 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
         h11_r[a, b] = h11_r[b, a] = 2 * quad
     h21_t = -_by_pair(YZZ.sum(1).transpose(2, 1, 0), q)
     h21_r = 2 * _by_pair((rho.T @ v1).transpose(1, 2, 0), q)
-    g_trace, g_resid = np.r_[g2_t, g1_t], np.r_[g2_r, g1_r]
-    bb = np.vstack([b2, b1])
-    h_trace = np.block([[h22_t, h21_t], [h21_t.T, h11_t]])
-    h_resid = np.block([[h22_r, h21_r], [h21_r.T, h11_r]]) - 2 * bb @ H @ bb.T
+    h21_r = h21_r - 2 * b2 @ H @ b1.T
+    h11_r = h11_r - 2 * b1 @ H @ b1.T
     if reml:
         RX = np.zeros((G, k, p))                               # R's X columns
         RX[:, Xs, :] = np.eye(p)
@@ -570,15 +578,7 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
         Swf = _weighted_group_sums(stats, wf)                  # S_a in full, (m1, G, k, k)
         Swff = dict(zip(pairs, _weighted_group_sums(stats, wff)))
         U = Swf @ RX[None]                                     # S_a R_X, (m1, G, k, p)
-        P1 = (RX.transpose(0, 2, 1)[None] @ U).sum(1)          # X'V^-1 F_a V^-1 X
-        P = np.concatenate([P2, P1])                           # (n, p, p)
-        HP = H @ P
-        g_trace = g_trace - np.einsum("kii->k", HP)
-        h_trace = h_trace - np.einsum("kij,lji->kl", HP, HP)
-        HXi = H @ Xi                                           # H Xi per group
-        # 2 tr(H X'V^-1 G_k V^-1 G_l V^-1 X), symmetrised over (k, l)
-        K = Xi.transpose(0, 2, 1) @ HXi                        # Xi' H Xi per group
-        t22 = _by_pairs(_sum_outer(Phi, K).transpose(3, 0, 1, 2), q)
+        HP1 = H @ (RX.transpose(0, 2, 1)[None] @ U).sum(1)     # H X'V^-1 F_a V^-1 X
         YZX = Bz.transpose(0, 2, 1)[None] @ U[:, :, Zs, :]     # Z'V^-1 F_a V^-1 X
         t21 = _by_pair((YZX @ HXi).sum(1).transpose(2, 1, 0), q)
         t11 = np.empty((m1, m1))
@@ -587,7 +587,12 @@ def _derivative_parts(stats: CellStats, D, omega_upper, free, reml=False):
                    - U[a][:, Zs, :].transpose(0, 2, 1) @ Mm @ U[b][:, Zs, :]).sum(0)
             t11[a, b] = np.sum(H * Yab.T)
             t11[b, a] = np.sum(H * Yab)
-        h_trace = h_trace + np.block([[t22 + t22.T, 2 * t21], [2 * t21.T, t11 + t11.T]])
+        g1_t = g1_t - np.einsum("kii->k", HP1)
+        h21_t = h21_t - np.einsum("kij,lji->kl", HP2, HP1) + 2 * t21
+        h11_t = h11_t - np.einsum("kij,lji->kl", HP1, HP1) + t11 + t11.T
+    g_trace, g_resid = np.r_[g2_t, g1_t], np.r_[g2_r, g1_r]
+    h_trace = np.block([[h22_t, h21_t], [h21_t.T, h11_t]])
+    h_resid = np.block([[h22_r, h21_r], [h21_r.T, h11_r]])
     return (dev, r2, g_trace, g_resid, (h_trace + h_trace.T) / 2, (h_resid + h_resid.T) / 2)
 
 
@@ -731,7 +736,7 @@ def _newton_steps(stats, x, reml, spec, max_steps):
     x = np.asarray(x, dtype=float)
     f, g, H = profiled_derivatives(stats, x, reml, spec)
     evals, radius = 1, 1.0
-    diagonal, tried = np.flatnonzero(np.equal(*_tril(stats.q))), set()
+    diagonal, tried = _diagonal(stats.q), set()
     for _ in range(max_steps):
         if not np.isfinite(f) or _newton_gain(g, H) < 1e-11 or radius < 1e-12 * (1 + np.linalg.norm(x)):
             break
@@ -822,8 +827,8 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     """Minimise the profiled deviance over the Cholesky factor of T and the level-1 parameters."""
     q = stats.q
     nt = n_theta(q)
-    diag = np.array([i == j for i, j in zip(*_tril(q))])
-    theta0 = np.where(diag, 1.0, 0.0)
+    theta0 = np.zeros(nt)
+    theta0[_diagonal(q)] = 1.0
     if spec is not None:
         others = [i for i in spec.free if i != spec.scale_index]
         # start from a constant level-1 variance where the design allows it
@@ -882,7 +887,7 @@ def optimise(stats: CellStats, reml: bool, spec: Level1Spec | None) -> Optimum:
     big = max(np.max(np.abs(x[:nt])), 1e-3)
     eig = np.linalg.eigvalsh(H)
     minimum = bool(eig[0] > 1e-8 * abs(eig[-1]))
-    for i in np.flatnonzero(diag):
+    for i in _diagonal(q):
         if abs(x[i]) < 1e-6 * big and not minimum:
             trial = x.copy()
             trial[i] = 0.1 * big
