@@ -189,13 +189,8 @@ class _Columns(Mapping):
             return column
         if _is_text(column):
             return pd.Categorical(column)
-        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
-            return column.to_numpy()         # plain numbers as a numpy array, which patsy checks for
-                                             # missing values without pandas' overhead per variable
-        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-            # pandas' nullable numbers (Int64, Float64): patsy cannot read pd.NA, so as floats with NaN
-            return column.to_numpy(dtype=float, na_value=np.nan)
-        return column
+        numbers = _numbers(column)           # as a numpy array, which patsy checks for missing
+        return column if numbers is None else numbers    # values without pandas' overhead
 
     def __iter__(self):
         return iter(self._data.columns)
@@ -223,6 +218,18 @@ def _categorical(data, contrast=None, levels=None):
     return patsy.builtins.C(data, contrast, levels)
 
 
+def _numbers(column: pd.Series):
+    """A column of numbers as a numpy array, pandas' nullable Int64/Float64 as floats with NaN
+    (patsy cannot read pd.NA); None for any other column (bool included: patsy makes categories
+    of it)."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype):
+        return column.to_numpy() if dtype.kind in "iuf" else None
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    return None
+
+
 def _is_text(column: pd.Series) -> bool:
     """A column of strings (and missing values), which patsy treats as categories."""
     return ((column.dtype == object or pd.api.types.is_string_dtype(column.dtype))
@@ -240,6 +247,23 @@ def _as_categorical(column: pd.Series) -> pd.Series:
 _STATEFUL = re.compile(r"\b(center|standardize|scale)\(")
 
 
+@functools.lru_cache(maxsize=512)
+def _model_desc(formula: str):
+    """patsy's parse of a formula into terms (kept: a course fits the same formulas again)."""
+    return patsy.ModelDesc.from_formula(formula)
+
+
+def _term_lists(formulas: list) -> list:
+    """The term lists of the formulas, in order: a formula's response (if any) before its right side."""
+    lists = []
+    for formula in formulas:
+        desc = _model_desc(formula)
+        if desc.lhs_termlist:
+            lists.append(desc.lhs_termlist)
+        lists.append(desc.rhs_termlist)
+    return lists
+
+
 def _design_matrices(formulas: list, data: pd.DataFrame, what: str):
     """Build the designs of several formulas (response, fixed, random, level-1 parts) in one pass.
 
@@ -250,13 +274,7 @@ def _design_matrices(formulas: list, data: pd.DataFrame, what: str):
     columns = _Columns(data)
     na_action = _DropAndRecord()
     try:
-        term_lists = []
-        for formula in formulas:
-            desc = patsy.ModelDesc.from_formula(formula)
-            if desc.lhs_termlist:
-                term_lists.append(desc.lhs_termlist)
-            term_lists.append(desc.rhs_termlist)
-        infos = patsy.design_matrix_builders(term_lists, lambda: iter([columns]), eval_env=0,
+        infos = patsy.design_matrix_builders(_term_lists(formulas), lambda: iter([columns]), eval_env=0,
                                              NA_action=na_action)
         na_action.dropped = None
         matrices = patsy.build_design_matrices(infos, columns, NA_action=na_action)
@@ -264,9 +282,6 @@ def _design_matrices(formulas: list, data: pd.DataFrame, what: str):
         raise _translate_patsy_error(exc, data, what) from None
     dropped = np.zeros(len(data), dtype=bool) if na_action.dropped is None else na_action.dropped
     return matrices, dropped
-
-
-_PLAIN_FACTOR = re.compile(r"^(?:C\(\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\)?$")
 
 
 def _depends_on_rows(matrices, data: pd.DataFrame, used: np.ndarray) -> bool:
@@ -281,12 +296,12 @@ def _depends_on_rows(matrices, data: pd.DataFrame, used: np.ndarray) -> bool:
                 return True
             if info.type != "categorical":
                 continue
-            plain = _PLAIN_FACTOR.match(name)
-            if not plain or plain.group(1) not in data.columns:
+            column = _column_factor(name)
+            if column is None or column[0] not in data.columns:
                 if some_left_out:
                     return True                  # a category made by an expression: rebuild to be sure
                 continue
-            if data[plain.group(1)][used].nunique() < len(info.categories):
+            if data[column[0]][used].nunique() < len(info.categories):
                 return True
     return False
 
@@ -309,14 +324,16 @@ class _PatsyInfos:
         return self._infos
 
 
-@functools.lru_cache(maxsize=512)
-def _model_desc(formula: str):
-    """patsy's parse of a formula into terms (kept: a course fits the same formulas again)."""
-    return patsy.ModelDesc.from_formula(formula)
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_C_OF_NAME = re.compile(r"C\(([A-Za-z_][A-Za-z0-9_]*)\)")
+_COLUMN_FACTOR = re.compile(r"C\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)|([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _column_factor(code: str):
+    """(column name, whether inside C()) for a factor that is a column name or C(column name);
+    None for any other expression."""
+    m = _COLUMN_FACTOR.fullmatch(code)
+    return None if m is None else (m.group(1) or m.group(2), m.group(1) is not None)
 
 
 class _Unsupported(Exception):
@@ -328,27 +345,22 @@ def _factor_values(code: str, data: pd.DataFrame):
     ('categorical', codes with -1 for missing, levels, whether the levels are a pandas
     Categorical's own categories, in its order; otherwise they are the sorted distinct values of
     text or of C(numbers)). Raises _Unsupported for anything else."""
-    plain = _NAME.fullmatch(code)
-    boxed = _C_OF_NAME.fullmatch(code)
-    name = code if plain else (boxed.group(1) if boxed else None)
-    if name is None or name not in data.columns or (boxed and "C" in data.columns):
+    found = _column_factor(code)
+    if found is None:
+        raise _Unsupported(code)
+    name, boxed = found
+    if name not in data.columns or (boxed and "C" in data.columns):
         raise _Unsupported(code)
     column = data[name]
     if not isinstance(column, pd.Series):
         raise _Unsupported(code)                 # a duplicated column name
-    dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
+    if isinstance(column.dtype, pd.CategoricalDtype):
         return ("categorical", *_codes(column), True)
-    if pd.api.types.is_bool_dtype(dtype):
-        raise _Unsupported(code)
-    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
-        values = column.to_numpy()
-    elif pd.api.types.is_numeric_dtype(dtype):   # pandas' nullable numbers: floats with NaN
-        values = column.to_numpy(dtype=float, na_value=np.nan)
-    elif _is_text(column):
-        return ("categorical", *_codes(column), False)
-    else:
-        raise _Unsupported(code)
+    values = _numbers(column)
+    if values is None:
+        if _is_text(column):
+            return ("categorical", *_codes(column), False)
+        raise _Unsupported(code)                 # bool, dates, mixed objects: patsy's rules
     if boxed:                                    # C(numbers): the sorted distinct values are the levels
         codes, levels = pd.factorize(values, sort=True)
         return "categorical", codes.astype(np.int64), list(levels), False
@@ -394,12 +406,7 @@ def _direct_design(formulas: list, data: pd.DataFrame, no_group: np.ndarray):
     used, their column names, the mask of rows used and a function that makes the prototype
     rows for _PatsyInfos."""
     try:
-        term_lists = []
-        for formula in formulas:
-            desc = _model_desc(formula)
-            if desc.lhs_termlist:
-                term_lists.append(desc.lhs_termlist)
-            term_lists.append(desc.rhs_termlist)
+        term_lists = _term_lists(formulas)
         factors = {}
         for terms in term_lists:
             for term in terms:
@@ -458,8 +465,7 @@ def _prototype(kinds: dict, levels: dict) -> pd.DataFrame:
     size = max([len(v) for v in levels.values() if v is not None] + [1])
     frame = {}
     for factor, (kind, fixed) in kinds.items():
-        boxed = _C_OF_NAME.fullmatch(factor.code)
-        name = boxed.group(1) if boxed else factor.code
+        name, boxed = _column_factor(factor.code)
         found = levels[factor]
         cycle = np.arange(size) % max(len(found or [0]), 1)
         if kind == "numerical":
@@ -623,13 +629,12 @@ def _nullable_as_float(data: pd.DataFrame) -> pd.DataFrame:
     """The data with pandas' nullable number columns (Int64, Float64) as floats with NaN, which
     patsy can read (it fails on pd.NA)."""
     nullable = [c for c, dtype in data.dtypes.items()
-                if not isinstance(dtype, np.dtype) and pd.api.types.is_numeric_dtype(dtype)
-                and not pd.api.types.is_bool_dtype(dtype)]
+                if not isinstance(dtype, (np.dtype, pd.CategoricalDtype)) and _numbers(data[c]) is not None]
     if not nullable:
         return data
     data = data.copy()
     for c in nullable:
-        data[c] = data[c].to_numpy(dtype=float, na_value=np.nan)
+        data[c] = _numbers(data[c])
     return data
 
 
