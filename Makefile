@@ -79,7 +79,7 @@ student-pack: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
 
-# every benchmark, one after the other (about 25 minutes; figures into benchmarks/README.md): the course's
+# every benchmark, one after the other (about 15 minutes; figures into benchmarks/README.md): the course's
 # models against statsmodels and lme4, public teaching datasets against lme4, cost growth with rows and
 # groups (benchmarks/growth.png), grading, the explorations and per-student variants. lme4 is timed when
 # Rscript with lme4 (and mlmRev for the datasets) is installed. BENCH=name runs one of them.
