@@ -29,7 +29,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from lemma_helpers import _sandbox  # noqa: E402
+from lemma_helpers.grade import sandbox as _sandbox  # noqa: E402
 
 TYPICAL = [
     new_markdown_cell("# P5.1 quiz"),

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import lemma_helpers as lh  # noqa: E402
-from lemma_helpers import _assignment as A  # noqa: E402
+from lemma_helpers.grade import assignment as A  # noqa: E402
 from lemma_helpers import _variants as V  # noqa: E402
 from lemma_helpers import _bank as B  # noqa: E402
 

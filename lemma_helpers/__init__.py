@@ -14,6 +14,7 @@ from ._validation import LemmaError, LemmaWarning
 from .datasets import codebook, list_datasets, load_dataset, register_dataset
 from .quiz import check, list_questions, quiz, start_assignment
 from ._bank import add_question_bank
+from .session import reset_session, session
 
 __version__ = "0.1.0"
 
@@ -34,7 +35,7 @@ __all__ = [
     "LemmaError", "LemmaWarning",
     "list_datasets", "load_dataset", "codebook", "register_dataset",
     "fit", "MultilevelResult",
-    "quiz", "check", "list_questions", "start_assignment", "add_question_bank",
+    "quiz", "check", "list_questions", "start_assignment", "add_question_bank", "session", "reset_session",
     "set_theme", "plot_group_means", "plot_single_level_residuals", "plot_two_level_decomposition",
     "plot_caterpillar", "plot_group_lines", "plot_variance_function", "plot_residual_pairs",
     "plot_residual_qq", "plot_se_comparison",

@@ -25,13 +25,12 @@ from typing import Any
 
 import yaml
 
+from . import session as _session
 from ._validation import LemmaError, LemmaWarning, did_you_mean, unknown_name
 
 TYPES = ("single", "multiple", "numeric", "text")
 BANK_SUFFIXES = (".yaml", ".yml", ".json")
 QUIZ_DIRS_VARIABLE = "LEMMA_QUIZ_DIRS"
-_ADDED_DIRS: list = []          # folders given to add_question_bank, in the order given
-_ORIGIN: dict = {}              # section -> the extra file it came from (None: shipped); set by _bank()
 _SECTION_RE = re.compile(r"^(P?)(\d+)\.(\d+)$")
 
 
@@ -167,7 +166,7 @@ def _check_question(q: Question, source: str) -> None:
     if q.compute is not None:
         if q.type != "numeric":
             raise LemmaError(f"{where}: only a numeric question can have compute:.")
-        from ._variants import check_spec
+        from .answers import check_spec
 
         check_spec(q.compute, where)
     if not q.id.startswith(q.section + ".q"):
@@ -228,7 +227,7 @@ def extra_bank_dirs() -> list:
     """The folders of extra question banks: ``LEMMA_QUIZ_DIRS`` first, then :func:`add_question_bank`'s."""
     listed = os.environ.get(QUIZ_DIRS_VARIABLE, "").split(os.pathsep)
     dirs = [Path(d.strip()).expanduser().resolve() for d in listed if d.strip()]
-    dirs += [d for d in _ADDED_DIRS if d not in dirs]
+    dirs += [d for d in _session.session().bank_folders if d not in dirs]
     return dirs
 
 
@@ -254,9 +253,19 @@ def _read_extra_file(path: Path) -> tuple:
     return parse_bank(_load_yaml(text, str(path)), str(path))
 
 
-@functools.lru_cache(maxsize=None)
 def _bank() -> dict:
-    """All sections: ``{section: (title, questions)}`` in course order.
+    """All sections: ``{section: (title, questions)}`` in course order (see :func:`_load_banks`)."""
+    return _load_banks(tuple(extra_bank_dirs()))[0]
+
+
+def _origins() -> dict:
+    """``{section: the extra file it came from}`` (None for a shipped section)."""
+    return _load_banks(tuple(extra_bank_dirs()))[1]
+
+
+@functools.lru_cache(maxsize=None)
+def _load_banks(folders: tuple) -> tuple:
+    """``({section: (title, questions)}, {section: origin})`` for the shipped sections and ``folders``.
 
     The shipped sections come first; then each extra folder's files in name
     order. An extra file is validated on its own: a file that cannot be read,
@@ -267,9 +276,8 @@ def _bank() -> dict:
     matter).
     """
     found = _shipped_bank()
-    _ORIGIN.clear()
-    _ORIGIN.update({sec: None for sec in found})
-    for folder in extra_bank_dirs():
+    origin = {sec: None for sec in found}
+    for folder in folders:
         if not folder.is_dir():
             _warn_bank(f"Extra question bank folder {folder} does not exist or is not a folder; "
                        f"nothing was loaded from it (check {QUIZ_DIRS_VARIABLE} or lh.add_question_bank).")
@@ -285,13 +293,13 @@ def _bank() -> dict:
                            f"({type(err).__name__}: {err}).")
                 continue
             if sec in found:
-                where = f"the shipped file {sec}.yaml" if _ORIGIN[sec] is None else str(_ORIGIN[sec])
+                where = f"the shipped file {sec}.yaml" if origin[sec] is None else str(origin[sec])
                 _warn_bank(f"Extra question bank file skipped: {path} defines section {sec}, "
                            f"which {where} already defines. Give the file another section.")
                 continue
             found[sec] = (title, questions)
-            _ORIGIN[sec] = path
-    return {s: found[s] for s in sorted(found, key=section_sort_key)}
+            origin[sec] = path
+    return {s: found[s] for s in sorted(found, key=section_sort_key)}, origin
 
 
 def add_question_bank(folder: str | Path) -> list:
@@ -341,26 +349,31 @@ def add_question_bank(folder: str | Path) -> list:
         raise LemmaError(f"{str(folder)!r} is not a folder: add_question_bank needs the folder that holds "
                          "the question files (.yaml, .yml or .json).")
     path = path.resolve()
-    if path not in _ADDED_DIRS:
-        _ADDED_DIRS.append(path)
-    _clear_caches()
-    return [sec for sec in _bank() if _ORIGIN.get(sec) is not None and _ORIGIN[sec].parent == path]
+    _session.add_bank_folder(path)
+    _clear_caches()           # read the folder's files again, even when it was added before
+    origins = _origins()
+    return [sec for sec in _bank() if origins.get(sec) is not None and origins[sec].parent == path]
 
 
 def _clear_caches() -> None:
-    _bank.cache_clear()
-    _questions.cache_clear()
+    """Read every bank file again at the next look-up."""
+    _load_banks.cache_clear()
+    _questions_in.cache_clear()
 
 
 def _forget_added_banks() -> None:
-    """Drop the folders given to add_question_bank (for tests)."""
-    _ADDED_DIRS.clear()
+    """Drop the folders given to add_question_bank (for tests; :func:`lemma_helpers.reset_session` does it too)."""
+    _session.session().bank_folders.clear()
     _clear_caches()
 
 
-@functools.lru_cache(maxsize=None)
 def _questions() -> dict:
-    return {q.id: q for _, qs in _bank().values() for q in qs}
+    return _questions_in(tuple(extra_bank_dirs()))
+
+
+@functools.lru_cache(maxsize=None)
+def _questions_in(folders: tuple) -> dict:
+    return {q.id: q for _, qs in _load_banks(folders)[0].values() for q in qs}
 
 
 def sections() -> list:
@@ -482,6 +495,15 @@ def _override(q: Question, spec: dict, where: str) -> Key:
     accept = [spec["accept"]] if isinstance(spec["accept"], str) else spec["accept"]
     return Key(accept=tuple(_normalise_text(a) for a in accept),
                distractors=_text_distractors(spec.get("distractors")) or k.distractors, **fields)
+
+
+def describe_key(q: Question, key: Key) -> str:
+    """The accepted answer of ``q`` under ``key``, in words (for instructors)."""
+    if q.type in ("single", "multiple"):
+        return ", ".join(sorted(key.correct))
+    if q.type == "numeric":
+        return f"between {key.low:.6g} and {key.high:.6g}"
+    return " | ".join(key.accept)
 
 
 def _normalise_text(s: str) -> str:

@@ -22,6 +22,8 @@ from typing import Callable
 import pandas as pd
 
 from ._validation import LemmaError, did_you_mean, unknown_name
+from .session import session
+from .variants import KEEP_GROUPS, UNITS, normalise_code, variant_frame
 
 __all__ = ["list_datasets", "load_dataset", "codebook", "data_path", "register_dataset"]
 
@@ -498,7 +500,7 @@ def _load_cached(name: str, path: str) -> pd.DataFrame:
     return _get(name).reader(Path(path))
 
 
-def load_dataset(name: str, *, variant: str | None = None) -> pd.DataFrame:
+def load_dataset(name: str, *, variant: str | None = None, quiet: bool = False) -> pd.DataFrame:
     """Load one of the course's datasets as a tidy DataFrame.
 
     Parameters
@@ -513,7 +515,9 @@ def load_dataset(name: str, *, variant: str | None = None) -> pd.DataFrame:
         the 20 ESS countries, 300 of the 508 schools, 50 of the 65 Exam
         schools; every row of a kept group). After
         ``lh.start_assignment(name, code=...)`` the assignment's code is used
-        without asking.
+        without asking (``lh.session()`` shows it).
+    quiet : bool, default False
+        Do not print the line that says a variant was loaded.
 
     Returns
     -------
@@ -534,13 +538,12 @@ def load_dataset(name: str, *, variant: str | None = None) -> pd.DataFrame:
         return _read_local(d)
     df = _load_cached(name, str(path)).copy()
     if variant is None:
-        from .quiz import _ASSIGNMENT     # the code given to lh.start_assignment, if any
-
-        variant = _ASSIGNMENT.get("code")
-    if variant is not None:
-        from ._variants import KEEP_GROUPS, variant_frame
-
-        if name in KEEP_GROUPS:
-            df = variant_frame(name, df, variant, d.group)
+        variant = session().code           # the code given to lh.start_assignment, if any
+    if variant is not None and name in KEEP_GROUPS:
+        full = df[d.group].nunique()
+        df = variant_frame(name, df, variant, d.group)
+        if not quiet:
+            print(f"Loaded your variant {normalise_code(variant)} of {name}: {df[d.group].nunique()} of the {full} "
+                  f"{UNITS[name]}, {len(df):,} rows.")
     return df
 

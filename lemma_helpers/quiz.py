@@ -38,9 +38,11 @@ import pandas as pd
 
 from ._bank import (  # noqa: F401 - the bank's names are part of this module's (internal) interface
     TYPES, Key, Option, Question, _bank, _canonical_section, _load_yaml, _normalise_text, _schema_check,
-    load_key, parse_bank, question, schema, section_sort_key, sections, shipped_key,
+    describe_key, load_key, parse_bank, question, schema, section_sort_key, sections, shipped_key,
 )
 from ._validation import LemmaError, unknown_name
+from .session import session
+from .variants import normalise_code
 from ._scoring import (  # noqa: F401
     ANSWER_MIME, Outcome, _BadAnswer, _example, _example_value, answer_record, jsonable, score,
 )
@@ -52,7 +54,6 @@ ASSIGNMENT_MIME = "application/vnd.lemma.assignment+json"
 
 HINT_FROM_TRY = 2      # wrong tries before the hint is shown
 WORKED_FROM_TRY = 3    # wrong tries before the worked explanation is shown
-_TRIES: dict[str, int] = {}   # wrong tries per question, this process only
 
 
 # --------------------------------------------------------------------------
@@ -215,15 +216,6 @@ def list_questions(section: str | None = None, *, with_key: bool = False) -> pd.
     return pd.DataFrame(rows)
 
 
-def describe_key(q: Question, key: Key) -> str:
-    """The accepted answer of ``q`` under ``key``, in words (for instructors)."""
-    if q.type in ("single", "multiple"):
-        return ", ".join(sorted(key.correct))
-    if q.type == "numeric":
-        return f"between {key.low:.6g} and {key.high:.6g}"
-    return " | ".join(key.accept)
-
-
 def _emit(bundle: dict) -> bool:
     """Display a MIME bundle in IPython (a notebook); False in plain Python, where there is nothing to record into."""
     try:
@@ -284,14 +276,13 @@ class CheckResult:
                               "tries": self.tries, "feedback": self.feedback}])
 
 
-_ASSIGNMENT: dict = {}     # set by start_assignment: {"name": ..., "mode": ...}
 _QID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}\.[qQ][1-9][0-9]{0,3}$")   # the shape of a question id
 
 
 def recording_only() -> bool:
     """True when ``lh.check`` only records answers: in a summative assignment, and whenever
     ``lemma-grade`` runs a notebook (so that the executed copies never show a verdict of their own)."""
-    return _ASSIGNMENT.get("mode") == "summative" or os.environ.get("LEMMA_CHECK_MODE") == "record"
+    return session().summative or os.environ.get("LEMMA_CHECK_MODE") == "record"
 
 
 @dataclass(frozen=True)
@@ -345,11 +336,9 @@ def start_assignment(name: str, *, mode: str = "summative", code: str | None = N
     if mode not in ("summative", "formative"):
         raise unknown_name("mode", mode, ["summative", "formative"])
     if code is not None:
-        from ._variants import normalise_code
-
         code = normalise_code(code)
-    _ASSIGNMENT.clear()
-    _ASSIGNMENT.update(name=name.strip(), mode=mode, **({"code": code} if code else {}))
+    state = session()
+    state.assignment, state.mode, state.code = name.strip(), mode, code
     message = (f"Assignment {name.strip()}: your answers are recorded, and you get feedback once it has been "
                "graded." if mode == "summative" else
                f"Assignment {name.strip()} (practice): lh.check gives feedback as usual.")
@@ -403,26 +392,26 @@ def check(question_id: str, answer: Any) -> "CheckResult | Recorded":
         except LemmaError:    # an instructor's question from a bank only the grader has: record it as given
             qid = question_id.strip()
         if answer is Ellipsis or answer is None:
-            return Recorded(qid, None, _ASSIGNMENT.get("name", ""))
+            return Recorded(qid, None, session().assignment or "")
         _emit(answer_record(qid, answer))
-        return Recorded(qid, jsonable(answer), _ASSIGNMENT.get("name", ""))
+        return Recorded(qid, jsonable(answer), session().assignment or "")
     q = question(question_id)
     if answer is Ellipsis or answer is None:
         return CheckResult(q.id, None, False, 0.0, float(q.key.points),
                            f"No answer yet: replace `{'...' if answer is Ellipsis else 'None'}` with your answer. "
-                           + _how_to_answer(q) + ".", valid=False, tries=_TRIES.get(q.id, 0))
+                           + _how_to_answer(q) + ".", valid=False, tries=session().tries.get(q.id, 0))
     _emit(answer_record(q.id, answer))
     out = score(q, answer)
     if not out.valid:
         return CheckResult(q.id, jsonable(answer), False, 0.0, float(q.key.points), out.feedback, False,
-                           _TRIES.get(q.id, 0))
-    wrong_before = _TRIES.get(q.id, 0)
+                           session().tries.get(q.id, 0))
+    wrong_before = session().tries.get(q.id, 0)
     parts = [out.feedback]
     if out.correct:
         if q.key.explanation:
             parts.append("Worked answer: " + q.key.explanation.strip())
     else:
-        _TRIES[q.id] = wrong = wrong_before + 1
+        session().tries[q.id] = wrong = wrong_before + 1
         if wrong >= HINT_FROM_TRY and q.hint:
             parts.append("Hint: " + q.hint)
         if wrong >= WORKED_FROM_TRY and q.key.explanation:

@@ -7,11 +7,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import lemma_helpers as lh
-from lemma_helpers import _assignment as A
+from lemma_helpers.grade import assignment as A
 Q = importlib.import_module("lemma_helpers.quiz")
 
 G = importlib.import_module("lemma_helpers.grading")
-RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers._sandbox").probe({}) else []
+RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers.grade.sandbox").probe({}) else []
 
 ASSIGNMENT = """\
 assignment: quiz-5.1
@@ -31,8 +31,7 @@ key:
 @pytest.fixture(autouse=True)
 def _formative_again():
     yield
-    Q._ASSIGNMENT.clear()
-    Q._TRIES.clear()
+    lh.reset_session()
 
 
 def _write(tmp_path, text, name="a.yaml"):

@@ -18,10 +18,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import lemma_helpers as lh
-from lemma_helpers import _class as C
+from lemma_helpers.grade import exports as E, layouts as C, roster as R
 
 G = importlib.import_module("lemma_helpers.grading")
-RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers._sandbox").probe({}) else []
+RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers.grade.sandbox").probe({}) else []
 
 
 def _nb(*sources):
@@ -91,14 +91,14 @@ def test_a_zip_is_read_safely(tmp_path):
 def test_roster_mistakes_are_explained(tmp_path, text, message):
     (tmp_path / "r.csv").write_text(text)
     with pytest.raises(lh.LemmaError, match=message):
-        C.load_roster(tmp_path / "r.csv")
+        R.load_roster(tmp_path / "r.csv")
 
 
 def test_owners_follow_the_roster_and_flag_strangers():
-    roster = [C.Student("s1", "Amy Adams", "amy@x", "101"), C.Student("s2", "Ben Brown", "", "102"),
-              C.Student("s3", "Cat Cole", "", "103")]
+    roster = [R.Student("s1", "Amy Adams", "amy@x", "101"), R.Student("s2", "Ben Brown", "", "102"),
+              R.Student("s3", "Cat Cole", "", "103")]
     entries = [C.Entry("101", None, "Amy Adams"), C.Entry("101", None, "Amy Adams"), C.Entry("999", None, "Zed")]
-    found = C.owners(entries, roster, "moodle")
+    found = R.owners(entries, roster, "moodle")
     assert list(found) == ["s1", "s2", "s3", "999"]
     assert len(found["s1"][1]) == 2 and found["s2"][1] == [] and found["999"][0] is None
 
@@ -151,7 +151,7 @@ def test_one_row_per_student_on_the_roster_missing_included(moodle_run):
 def test_moodle_and_canvas_import_files(moodle_run):
     _, out, _ = moodle_run
     rows = list(csv.reader(open(out / "moodle_grades.csv", newline="")))
-    assert rows[0] == C.MOODLE_COLUMNS
+    assert rows[0] == E.MOODLE_COLUMNS
     assert rows[1][:7] == ["Participant 101", "Amy Adams", "amy@uni.example", "", "2", "2", "Yes"]
     assert rows[2][:6] == ["Participant 102", "Ben Brown", "ben@uni.example", "", "0", "2"]
     assert rows[3][:3] == ["Participant 999", "Zed Zorn", ""] and len(rows) == 4

@@ -23,7 +23,7 @@ MIME = "application/vnd.lemma.answer+json"
 
 # The honest cases run in the sandbox where bubblewrap works, and as plain processes elsewhere (the
 # hostile cases, in test_grading_hostile.py, need the sandbox and skip without it).
-_WHY_NO_SANDBOX = importlib.import_module("lemma_helpers._sandbox").probe({})
+_WHY_NO_SANDBOX = importlib.import_module("lemma_helpers.grade.sandbox").probe({})
 RUN_ARGS = ["--no-sandbox"] if _WHY_NO_SANDBOX else []
 
 # The instructor key replaces two shipped answers: 5.1.q1 by the VPC of a variant
@@ -270,7 +270,7 @@ def test_a_folder_without_notebooks_is_an_error(tmp_path, capsys):
 
 
 def test_without_bubblewrap_the_grader_refuses_and_says_how_to_install_it(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("lemma_helpers._sandbox.bwrap", lambda: None)
+    monkeypatch.setattr("lemma_helpers.grade.sandbox.bwrap", lambda: None)
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "zoe.ipynb").write_text("")
     assert G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv")]) == 2
@@ -289,7 +289,7 @@ def test_no_sandbox_prints_the_risk_once(tmp_path, capsys):
 
 
 def test_text_from_a_submission_is_one_clean_line_and_cells_are_not_formulas():
-    from lemma_helpers._gradebook import clean_text, csv_safe
+    from lemma_helpers.grade.text import clean_text, csv_safe
 
     assert clean_text("boom\n  alice: 10\r\x1b[31mred\x1b[0m\u2028x\u202eevil") == "boom alice: 10 red x evil"
     assert clean_text("x" * 500, 20) == "x" * 17 + "..."
@@ -309,5 +309,5 @@ def test_scoring_never_raises_on_a_huge_number():
 
 
 def test_the_runner_numbers_problems_by_the_learner_s_cells():
-    assert G._code_to_cell("code cell 2 raised NameError; code cell 9 ran long", [1, 3]) == (
+    assert importlib.import_module("lemma_helpers.grade.execute").code_to_cell("code cell 2 raised NameError; code cell 9 ran long", [1, 3]) == (
         "cell 4 raised NameError; code cell 9 ran long")

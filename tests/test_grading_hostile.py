@@ -26,7 +26,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import lemma_helpers
-from lemma_helpers import _sandbox
+from lemma_helpers.grade import sandbox as _sandbox
 
 WHY = _sandbox.probe({})
 pytestmark = pytest.mark.skipif(WHY is not None, reason=f"no sandbox here: {WHY}")
@@ -306,7 +306,8 @@ def test_a_killed_run_resumes(tmp_path):
     proc.wait()
     graded = [json.loads(line)["student"] for line in journal.read_text().splitlines()]
     assert graded and not (out / "grades.csv").exists()
-    assert (out / "feedback" / f"{graded[0]}.md").exists()        # written as soon as it was graded
+    assert (out / "executed" / f"{graded[0]}.ipynb").exists()     # kept as soon as it was graded
+    assert not (out / "feedback").exists()      # feedback is written once, at the end, with each student's key
     res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert (out / "grades.csv").read_text() == "student,status,5.1.q2,total\namy,ok,1,1\nben,ok,1,1\ncat,ok,1,1\n"

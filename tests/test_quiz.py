@@ -31,9 +31,9 @@ ALL_IDS = [q for s in SECTIONS for q in lh.list_questions(s)["id"]]
 
 @pytest.fixture(autouse=True)
 def fresh_tries():
-    Q._TRIES.clear()
+    lh.reset_session()
     yield
-    Q._TRIES.clear()
+    lh.reset_session()
 
 
 def right_answer(q):
@@ -141,7 +141,7 @@ def test_every_wrong_option_gets_its_own_feedback_and_not_the_answer(qid):
     for opt in q.options:
         if opt.correct:
             continue
-        Q._TRIES.clear()
+        lh.session().tries.clear()
         r = lh.check(qid, opt.label)
         assert (r.correct, r.points, r.tries) == (False, 0.0, 1)
         assert r.feedback == opt.feedback             # first wrong try: the feedback only
@@ -152,7 +152,7 @@ def test_every_wrong_option_gets_its_own_feedback_and_not_the_answer(qid):
 def test_numeric_distractors_get_their_feedback(qid):
     q = Q.question(qid)
     for low, high, feedback in q.key.distractors:
-        Q._TRIES.clear()
+        lh.session().tries.clear()
         r = lh.check(qid, (low + high) / 2)
         assert not r.correct and r.feedback == feedback
 
@@ -217,7 +217,7 @@ def test_wrong_types_get_a_helpful_message_not_a_traceback(qid, answer, match):
     r = lh.check(qid, answer)
     assert (r.valid, r.correct, r.points) == (False, False, 0.0)
     assert re.search(match, r.feedback), r.feedback
-    assert Q._TRIES.get(qid, 0) == 0           # not counted as a try
+    assert lh.session().tries.get(qid, 0) == 0           # not counted as a try
     assert "answer not understood" in repr(r)
 
 
@@ -241,7 +241,7 @@ def test_section_and_id_aliases():
 
 def test_check_output_is_deterministic():
     def run():
-        Q._TRIES.clear()
+        lh.session().tries.clear()
         rs = [lh.check("5.1.q1", 0.5), lh.check("5.1.q1", 0.5), lh.check("5.1.q2", "a"),
               lh.check("5.0.q7", ["b", "d", "e"]), lh.check("5.1.q1", "x")]
         return [(repr(r), r._repr_html_(), Q.answer_record(r.question, r.answer)) for r in rs]

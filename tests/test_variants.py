@@ -14,52 +14,49 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import lemma_helpers as lh
-from lemma_helpers import _assignment as A
-from lemma_helpers import _variants as V
+from lemma_helpers.grade import assignment as A
+from lemma_helpers import answers, variants
+from lemma_helpers.grade import codes as C
 
 G = importlib.import_module("lemma_helpers.grading")
 B = importlib.import_module("lemma_helpers._bank")
 Q = importlib.import_module("lemma_helpers.quiz")
-RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers._sandbox").probe({}) else []
+RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers.grade.sandbox").probe({}) else []
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "variants"
 SECRET = b"test-secret-0123456789"
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def example_bank():
+    """A fresh session with the example bank, and nothing left behind."""
+    lh.reset_session()
     lh.add_question_bank(EXAMPLE / "bank")
     yield
-    Q._ASSIGNMENT.clear()
-
-
-@pytest.fixture(autouse=True)
-def _no_assignment():
-    yield
-    Q._ASSIGNMENT.clear()
+    lh.reset_session()
 
 
 def test_codes_are_deterministic_private_and_well_formed():
-    a = V.student_code(SECRET, "quiz-v51", "s001")
-    assert a == V.student_code(SECRET, "quiz-v51", "s001") == "3IBC-XSJW"
-    others = {V.student_code(SECRET, "quiz-v51", f"s{i:03d}") for i in range(200)}
+    a = C.student_code(SECRET, "quiz-v51", "s001")
+    assert a == C.student_code(SECRET, "quiz-v51", "s001") == "3IBC-XSJW"
+    others = {C.student_code(SECRET, "quiz-v51", f"s{i:03d}") for i in range(200)}
     assert len(others) == 200                                            # every student their own code
-    assert V.student_code(b"another-secret-012345", "quiz-v51", "s001") != a
-    assert V.student_code(SECRET, "quiz-v52", "s001") != a
-    assert V.normalise_code(" 3ibc xsjw ") == a
+    assert C.student_code(b"another-secret-012345", "quiz-v51", "s001") != a
+    assert C.student_code(SECRET, "quiz-v52", "s001") != a
+    assert variants.normalise_code(" 3ibc xsjw ") == a
     with pytest.raises(lh.LemmaError, match="is not a variant code: a code has 8 letters"):
-        V.normalise_code("1234-5678")
+        variants.normalise_code("1234-5678")
 
 
 def test_the_secret_must_be_long_enough(tmp_path):
     (tmp_path / "s").write_text("short")
     with pytest.raises(lh.LemmaError, match="too short .* at least 16 random characters"):
-        V.read_secret(tmp_path / "s")
+        C.read_secret(tmp_path / "s")
 
 
 def test_variant_data_are_the_same_for_a_code_and_differ_between_codes():
     a = lh.load_dataset("ssls", variant="3IBC-XSJW")
     assert a["schoolid"].nunique() == 300 and a.equals(lh.load_dataset("ssls", variant="3ibc-xsjw"))
-    b = lh.load_dataset("ssls", variant=V.student_code(SECRET, "quiz-v51", "s002"))
+    b = lh.load_dataset("ssls", variant=C.student_code(SECRET, "quiz-v51", "s002"))
     assert set(a["schoolid"]) != set(b["schoolid"])
     full = lh.load_dataset("ssls")
     sizes = full.groupby("schoolid", observed=True).size()
@@ -89,12 +86,12 @@ def test_keys_agree_with_lme4_on_one_variant():
 def test_the_bank_s_answers_are_the_computed_values_on_the_full_data():
     for qid in [f"V5.1.q{i}" for i in range(1, 6)]:
         q = B.question(qid)
-        assert q.key.low <= V.compute_value(q.compute, None) <= q.key.high, qid
+        assert q.key.low <= answers.compute_value(q.compute, None) <= q.key.high, qid
 
 
 def test_every_student_has_their_own_key_and_right_answers_fail_on_another_s():
     a = A.load_assignment(EXAMPLE / "quiz-v51.yaml")
-    codes = [V.student_code(SECRET, a.id, s) for s in ("s001", "s002", "s003")]
+    codes = [C.student_code(SECRET, a.id, s) for s in ("s001", "s002", "s003")]
     keys = [A.variant_keys(a, c) for c in codes]
     for qid in a.questions:
         mids = [(k[qid].low + k[qid].high) / 2 for k in keys]
@@ -151,7 +148,7 @@ def test_each_student_is_graded_against_their_own_variant(tmp_path):
     (tmp_path / "roster.csv").write_text("id,name\ns001,Amy\ns002,Ben\ns004,Cat\n")
     subs = tmp_path / "subs"
     subs.mkdir()
-    amy = V.student_code(SECRET, "quiz-v51", "s001")
+    amy = C.student_code(SECRET, "quiz-v51", "s001")
     nbformat.write(_nb(amy), str(subs / "s001.ipynb"))          # her own code: all right
     nbformat.write(_nb(amy), str(subs / "s002.ipynb"))          # Ben ran Amy's notebook, with her code
     # Cat never entered a code and used the full data. (A student's variant can come close to the full data on

@@ -7,14 +7,19 @@ it asks for and how its expected answer is computed, is kept here, one module
 per course section (``p5_2.py`` for practical P5.2, ``c5_1.py`` for concept
 section 5.1), so that a check cell never prints or shows the solution.
 
-Two kinds of exercise:
+Two kinds of exercise, each declared as a module-level object:
 
-* **value**: a number or an array of numbers; :func:`value_exercise`
-  registers a function that computes the expected value from the objects the
-  check cell passes (``m0=m0, m1=m1``), with a tolerance and a hint.
-* **model**: a fitted model; :func:`model_exercise` registers the model's
+* **value**: a number or an array of numbers; :func:`value_exercise` declares
+  how the expected value is computed from the objects the check cell passes
+  (``m0=m0, m1=m1``): with ``answer=`` one of the answer functions of
+  :mod:`lemma_helpers.answers` (the ones quiz keys and variant keys use too),
+  or by decorating a function of its own; with a tolerance and a hint.
+* **model**: a fitted model; :func:`model_exercise` declares the model's
   specification (response, fixed and random variables, group, reference
   categories, level-1 function), compared with :func:`lemma_helpers.check_model`.
+
+The catalogue of exercises is read from these modules once (:func:`exercise_ids`);
+nothing registers itself at import.
 
 Each check prints one line of feedback and never raises for a wrong or
 unfinished answer, so a notebook runs from top to bottom; it returns the
@@ -23,21 +28,22 @@ below keep working.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .._bank import section_sort_key
 from .._validation import LemmaError, did_you_mean
+from ..practice import check_model, check_value
 
-__all__ = ["check_exercise", "value_exercise", "model_exercise", "exercise_ids"]
-
-_REGISTRY: dict = {}
-_LOADED = False
-
+__all__ = ["check_exercise", "value_exercise", "model_exercise", "exercise_ids", "Exercise"]
 
 @dataclass(frozen=True)
-class _Exercise:
+class Exercise:
+    """One exercise with a check: what it asks for and how its expected answer is computed."""
+
     id: str
     kind: str                        # "value" or "model"
     what: str = ""                   # value: what the number is, in words ("the VPC")
@@ -48,56 +54,58 @@ class _Exercise:
     spec: dict = field(default_factory=dict)   # model: arguments of check_model
 
 
-def _register(ex: _Exercise) -> None:
-    if ex.id in _REGISTRY:
-        raise LemmaError(f"Exercise {ex.id!r} is defined twice.")
-    _REGISTRY[ex.id] = ex
+def value_exercise(exercise_id: str, what: str, *, tol: float, needs: tuple = (), hint: str | None = None,
+                   answer: Callable | None = None):
+    """Declare a value exercise.
 
-
-def value_exercise(exercise_id: str, what: str, *, tol: float, needs: tuple = (), hint: str | None = None):
-    """Register a value exercise: decorate the function that computes its expected answer.
-
-    The function takes the inputs named in ``needs`` as keyword arguments.
+    With ``answer`` (a function of :mod:`lemma_helpers.answers`, taking the
+    inputs named in ``needs`` in that order) the exercise is returned at once;
+    without it, decorate the function that computes the expected answer from
+    the inputs named in ``needs`` (as keyword arguments).
     """
-    def decorate(fn: Callable) -> Callable:
-        _register(_Exercise(exercise_id, "value", what=what, compute=fn, needs=tuple(needs), tol=tol, hint=hint))
-        return fn
-    return decorate
+    def declare(fn: Callable) -> Exercise:
+        return Exercise(exercise_id, "value", what=what, compute=fn, needs=tuple(needs), tol=tol, hint=hint)
+
+    if answer is not None:
+        return declare(lambda **inputs: answer(*(inputs[n] for n in needs)))
+    return declare
 
 
-def model_exercise(exercise_id: str, **spec) -> None:
-    """Register a model exercise: ``spec`` holds the arguments of :func:`lemma_helpers.check_model`
+def model_exercise(exercise_id: str, **spec) -> Exercise:
+    """Declare a model exercise: ``spec`` holds the arguments of :func:`lemma_helpers.check_model`
     other than the model and ``data`` (``response``, ``fixed``, ``random``, ``group``, ...)."""
-    _register(_Exercise(exercise_id, "model", needs=("data",), spec=spec))
+    return Exercise(exercise_id, "model", needs=("data",), spec=spec)
 
 
-def _load() -> None:
-    global _LOADED
-    if not _LOADED:
-        for info in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{info.name}")
-        _LOADED = True
+@functools.lru_cache(maxsize=None)
+def _catalogue() -> dict:
+    """``{exercise id: Exercise}``: every exercise declared in this package's modules."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, Exercise):
+                if value.id in found and found[value.id] is not value:
+                    raise LemmaError(f"Exercise {value.id!r} is defined twice.")
+                found[value.id] = value
+    return found
 
 
 def exercise_ids() -> list:
     """The ids of every exercise with a check, in course order."""
-    from ..quiz import section_sort_key
-
-    _load()
-    return sorted(_REGISTRY, key=lambda i: (section_sort_key(i.rsplit(".", 1)[0]), i))
+    return sorted(_catalogue(), key=lambda i: (section_sort_key(i.rsplit(".", 1)[0]), i))
 
 
-def _exercise(exercise_id: str) -> _Exercise:
-    _load()
+def _exercise(exercise_id: str) -> Exercise:
     if not isinstance(exercise_id, str):
         raise TypeError(f"The exercise id must be a string such as 'P5.2.vpc', got {type(exercise_id).__name__}.")
-    if exercise_id not in _REGISTRY:
+    if exercise_id not in _catalogue():
         section = exercise_id.rsplit(".", 1)[0]
         same = [i for i in exercise_ids() if i.startswith(section + ".")]
         listed = f" Exercises of {section}: {', '.join(same)}." if same else ""
-        raise LemmaError(f"Unknown exercise {exercise_id!r}.{did_you_mean(exercise_id, _REGISTRY)}{listed} "
+        raise LemmaError(f"Unknown exercise {exercise_id!r}.{did_you_mean(exercise_id, _catalogue())}{listed} "
                          "The check cell below the exercise names it; copy the id from there.")
-    return _REGISTRY[exercise_id]
+    return _catalogue()[exercise_id]
 
 
 def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
@@ -136,8 +144,6 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
     >>> x = lh.check_exercise("X.example.vpc", 0.83, m=m)
     Not yet: 0.8300 is not the VPC. Hint: divide the level-2 variance by the total variance.
     """
-    from ..practice import check_model, check_value
-
     ex = _exercise(exercise_id)
     missing = [n for n in ex.needs if n not in inputs]
     extra = [n for n in inputs if n not in ex.needs]

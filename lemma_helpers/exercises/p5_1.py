@@ -1,4 +1,5 @@
 """Exercises of practical P5.1 Comparing schools (notebook 08)."""
+from .. import answers as A
 from . import model_exercise, value_exercise
 
 
@@ -8,19 +9,13 @@ def _sizes(df):
     return df.groupby("schoolid", observed=True).size().to_numpy()
 
 
-model_exercise("P5.1.m0", response="score", group="schoolid")
+_m0 = model_exercise("P5.1.m0", response="score", group="schoolid")
 
+_vpc = value_exercise("P5.1.vpc", "the VPC", tol=5e-4, needs=("m0",), answer=A.vpc,
+                      hint="divide the between-school variance by the sum of both variances")
 
-@value_exercise("P5.1.vpc", "the VPC", tol=5e-4, needs=("m0",),
-                hint="divide the between-school variance by the sum of both variances")
-def _vpc(m0):
-    return float(m0.vpc())
-
-
-@value_exercise("P5.1.lr", "the LR statistic", tol=0.01, needs=("ols", "m0"),
-                hint="twice the two-level log-likelihood minus the single-level log-likelihood")
-def _lr(ols, m0):
-    return 2 * (m0.loglik - ols.loglik)
+_lr = value_exercise("P5.1.lr", "the LR statistic", tol=0.01, needs=("ols", "m0"), answer=A.lr,
+                     hint="twice the two-level log-likelihood minus the single-level log-likelihood")
 
 
 @value_exercise("P5.1.n_above", "the number of schools above average", tol=0.5, needs=("m0",),

@@ -1,16 +1,15 @@
 """Exercises of practical P5.3 Random slopes (notebook 10)."""
+from .. import answers as A
 from . import model_exercise, value_exercise
 
 COHORTS = [-6, -4, -2, 0, 6, 8]
 CLASSES = ["managerial", "intermediate", "working", "unclassified"]
 
-model_exercise("P5.3.m2", response="score", fixed=["cohort90"], random=["cohort90"], group="schoolid")
+_m2 = model_exercise("P5.3.m2", response="score", fixed=["cohort90"], random=["cohort90"], group="schoolid")
 
 
-@value_exercise("P5.3.lr_slope", "the LR statistic", tol=0.01, needs=("m1", "m2"),
-                hint="twice the log-likelihood of the bigger model minus that of the smaller one")
-def _lr_slope(m1, m2):
-    return 2 * (m2.loglik - m1.loglik)
+_lr_slope = value_exercise("P5.3.lr_slope", "the LR statistic", tol=0.01, needs=("m1", "m2"), answer=A.lr,
+                           hint="twice the log-likelihood of the bigger model minus that of the smaller one")
 
 
 @value_exercise("P5.3.df_slope", "the degrees of freedom", tol=0.5, needs=("m1", "m2"),
@@ -31,11 +30,11 @@ def _v_cohort(m2):
     return m2.level2_variance(cohort90=COHORTS)
 
 
-model_exercise("P5.3.m3", response="score", fixed=["cohort90", "female"], random=["cohort90"],
+_m3 = model_exercise("P5.3.m3", response="score", fixed=["cohort90", "female"], random=["cohort90"],
                group="schoolid")
-model_exercise("P5.3.m4", response="score", fixed=["cohort90", "female"], random=["cohort90", "female"],
+_m4 = model_exercise("P5.3.m4", response="score", fixed=["cohort90", "female"], random=["cohort90", "female"],
                group="schoolid")
-model_exercise("P5.3.m5", response="score", fixed=["cohort90", "female", "sclass"],
+_m5 = model_exercise("P5.3.m5", response="score", fixed=["cohort90", "female", "sclass"],
                random=["cohort90", "sclass"], group="schoolid", reference={"sclass": "working"})
 
 

@@ -4,11 +4,11 @@ from . import model_exercise, value_exercise
 _REF = {"sclass": "working"}
 _SLOPE = {"response": "score", "random": ["cohort90"], "group": "schoolid", "reference": _REF}
 
-model_exercise("P5.4.m_sch", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "schdenom"], **_SLOPE)
-model_exercise("P5.4.m_x", fixed=["cohort90", "schtype", "cohort90:schtype", "female", "sclass", "schurban"],
+_m_sch = model_exercise("P5.4.m_sch", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "schdenom"], **_SLOPE)
+_m_x = model_exercise("P5.4.m_x", fixed=["cohort90", "schtype", "cohort90:schtype", "female", "sclass", "schurban"],
                **_SLOPE)
-model_exercise("P5.4.m_share", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "share1"], **_SLOPE)
-model_exercise("P5.4.m_int", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "share1",
+_m_share = model_exercise("P5.4.m_share", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "share1"], **_SLOPE)
+_m_int = model_exercise("P5.4.m_int", fixed=["cohort90", "female", "sclass", "schtype", "schurban", "share1",
                                     "cohort90:share1"], **_SLOPE)
 
 

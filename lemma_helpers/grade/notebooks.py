@@ -1,4 +1,4 @@
-"""Reading submissions for ``lemma-grade``: finding them, reading their bytes, parsing what is a notebook.
+"""Reading submitted notebooks: their bytes, what is a notebook, and what an executed one recorded.
 
 Everything here runs in the grader, before any submitted code runs, and
 treats every file as untrusted: a file that is too large, empty, not UTF-8,
@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from ._grade_runner import ANSWER_MIME, KERNEL_NAME
-from ._gradebook import clean_text
+from .runner import ANSWER_MIME, KERNEL_NAME
+from .text import clean_text
 
 MAX_FILE_MB = 20            # a submitted file larger than this is not read
 

@@ -19,10 +19,11 @@ submission gets a sandbox of its own that sees
   ones included, because the PID namespace ends with it.
 
 When the grader runs as root, the runner inside gives up root for a user id
-of its own (one per concurrent job) before any submitted code runs, so the
-process-count limit applies and no capability is left. The resource limits
+of its own (a fresh one for every submission, :func:`fresh_uid`) before any
+submitted code runs, so the process-count limit applies and no capability is
+left. The resource limits
 (memory, CPU, processes, file size, output size) are set in
-:mod:`lemma_helpers._grade_runner`.
+:mod:`lemma_helpers.grade.runner`.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ from pathlib import Path
 INSTALL_HINT = ("Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
                 "bubblewrap) and grade again, or pass --no-sandbox to run submissions without one (read "
                 "docs/GRADING.md first: a submitted notebook is a program and would run with your rights).")
-UID_BASE = 2_000_000_000      # unprivileged user ids for sandboxes started by root: UID_BASE + job slot
+UID_BASE = 2_000_000_000      # unprivileged user ids for sandboxes started by root: UID_BASE + a random offset
+UID_SPAN = 2 ** 24            # ... below UID_BASE + UID_SPAN
 TMP_MB = 512                  # size of the sandbox's /tmp (in memory)
 TASKS = 256                   # processes and threads one sandbox may have
 INSIDE_DATA = "/data"
@@ -47,7 +49,7 @@ INSIDE_SCRATCH = "/tmp/.lemma"
 
 @dataclass(frozen=True)
 class Plan:
-    """How to start the runner for one job slot: the command, the environment and the runner's config."""
+    """How to start the runner for one submission: the command, the environment and the runner's config."""
 
     argv: list
     env: dict | None           # None: bwrap sets the environment inside
@@ -61,13 +63,14 @@ def bwrap() -> str | None:
 
 
 def _runner_cmd(python: str) -> list:
-    # a script, not ``-m lemma_helpers._grade_runner``: -m would import the whole course package (and
+    # a script, not ``-m lemma_helpers.grade.runner``: -m would import the whole course package (and
     # matplotlib) before the runner gives up root
-    return [python, str(_package_dir() / "_grade_runner.py")]
+    return [python, str(Path(__file__).resolve().parent / "runner.py")]
 
 
 def _package_dir() -> Path:
-    return Path(__file__).resolve().parent
+    """The course package (``lemma_helpers``), which the sandbox sees read-only."""
+    return Path(__file__).resolve().parent.parent
 
 
 def _python_roots() -> list:
@@ -88,7 +91,7 @@ def available_data() -> tuple:
     Each is found (or downloaded and checked) here, outside the sandbox,
     which has no network.
     """
-    from . import datasets
+    from .. import datasets
 
     found, problems = {}, []
     for name, d in datasets._REGISTRY.items():
@@ -142,15 +145,28 @@ def _tasks_of(uid: int) -> int:
     return count
 
 
-def sandbox_plan(slot: int, data: dict, *, jobs: int = 1, python: str | None = None) -> Plan:
-    """The bwrap command for job ``slot`` (0, 1, ...)."""
+def fresh_uid(rng=None) -> int:
+    """A user id for one sandboxed run started by root: drawn at random from a range no account uses, and
+    used by no process now. Every submission gets its own, so no two runs (in this grading, in another one
+    on the same machine, or in a later one) share a user's process limit or anything else kept per user."""
+    import secrets
+
+    for _ in range(100):
+        uid = UID_BASE + (rng.randrange(UID_SPAN) if rng is not None else secrets.randbelow(UID_SPAN))
+        if _tasks_of(uid) == 0:
+            return uid
+    raise RuntimeError("no free user id for a sandbox")     # pragma: no cover - 16 million ids
+
+
+def sandbox_plan(data: dict, *, jobs: int = 1, python: str | None = None) -> Plan:
+    """The bwrap command for one submission's run."""
     python = python or sys.executable
     root = os.geteuid() == 0
     args = [bwrap() or "bwrap", "--die-with-parent", "--new-session"]
-    if root:   # no user namespace: the runner drops root itself (see lemma_helpers._grade_runner.confine)
+    if root:   # no user namespace: the runner drops root itself (see lemma_helpers.grade.runner.confine)
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                  "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        uid, tasks = UID_BASE + slot, TASKS
+        uid, tasks = fresh_uid(), TASKS
     else:
         args += ["--unshare-all", "--cap-drop", "ALL"]
         uid, tasks = None, _tasks_of(os.getuid()) + TASKS * max(1, jobs)
@@ -203,7 +219,7 @@ def probe(data: dict) -> str | None:
         return f"The sandbox needs Linux (this is {sys.platform}). " + INSTALL_HINT
     if bwrap() is None:
         return "bubblewrap (bwrap) is not installed. " + INSTALL_HINT
-    plan = sandbox_plan(0, data)
+    plan = sandbox_plan(data)
     argv = plan.argv[:plan.argv.index("--") + 1] + [plan.argv[-2], "-c", "import nbclient, lemma_helpers"]
     try:
         res = subprocess.run(argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)

@@ -1,6 +1,6 @@
 """Run one submitted notebook and stream its outputs back: the part of ``lemma-grade`` inside the sandbox.
 
-``lemma-grade`` runs this file as a script (``python .../_grade_runner.py``) inside the
+``lemma-grade`` runs this file as a script (``python .../grade/runner.py``) inside the
 sandbox (bubblewrap) and writes one JSON object to its standard input:
 ``{"config": {...}, "cells": ["source", ...]}`` (the code cells only; the
 submission file itself never enters the sandbox). The runner
@@ -30,16 +30,25 @@ import sys
 if __name__ == "__main__" and sys.path and sys.path[0] == __import__("os").path.dirname(__file__):
     del sys.path[0]     # run as a script (not -m, which would import the whole package as root first)
 
-# nbclient imports nbformat, which imports jsonschema, which imports rfc3987_syntax when it is
-# installed (JupyterLab's dependencies bring it) and compiles its grammar: 1-2 s of every graded
-# notebook. This process never checks the IRI format, so Python is told the module is absent.
-sys.modules.setdefault("rfc3987_syntax", None)
+if __name__ == "__main__":
+    # nbclient imports nbformat, which imports jsonschema, which imports rfc3987_syntax when it is
+    # installed (JupyterLab's dependencies bring it) and compiles its grammar: 1-2 s of every graded
+    # notebook. This process never checks the IRI format, so Python is told the module is absent.
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 import asyncio  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
+
+from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import DeadKernelError  # noqa: E402
+from nbclient.util import ensure_async  # noqa: E402
+from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
 ANSWER_MIME = "application/vnd.lemma.answer+json"
 KERNEL_NAME = "lemma-grade"
@@ -147,113 +156,130 @@ def _is_answer(content: dict) -> bool:
     return ANSWER_MIME in (content.get("data") or {})
 
 
-async def run(cells: list, config: dict, out: _Out) -> None:
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-    from nbclient.util import ensure_async
-    from nbformat.v4 import new_code_cell, new_notebook, new_output
+class _Limits:
+    """The output and time limits of one run, and what has been used of them so far."""
 
-    timeout = float(config["timeout"])
-    cell_limit = float(config["cell_timeout"])
-    startup = float(config["startup_timeout"])
-    max_cell = int(config["max_cell_output"])
-    max_total = int(config["max_output"])
-    nb = new_notebook(cells=[new_code_cell(src) for src in cells],
-                      metadata={"kernelspec": {"name": KERNEL_NAME, "display_name": "lemma-grade",
-                                               "language": "python"}})
-    deadline = [math.inf]
-    current = [0]
-    used = {"total": 0, "answers": 0, "cell": 0, "cut": False}
+    def __init__(self, config: dict):
+        self.timeout = float(config["timeout"])
+        self.cell_limit = float(config["cell_timeout"])
+        self.startup = float(config["startup_timeout"])
+        self.max_cell = int(config["max_cell_output"])
+        self.max_total = int(config["max_output"])
+        self.memory_mb = config["memory_mb"]
+        self.deadline = math.inf
+        self.current = 0                 # the code cell running now
+        self.total = self.answers = self.cell = 0
+        self.cut = False
 
-    class Client(NotebookClient):
-        def output(self, outs, msg, display_id, cell_index):
-            content = msg.get("content", {})
-            if msg.get("msg_type") in ("display_data", "execute_result") and _is_answer(content):
-                if used["answers"] >= MAX_ANSWERS or _size(content) > MAX_ANSWER_BYTES:
-                    return None
-                used["answers"] += 1
-                return super().output(outs, msg, display_id, cell_index)
-            size = _size(content)
-            if used["cell"] + size > max_cell or used["total"] + size > max_total:
-                if not used["cut"]:
-                    used["cut"] = True
-                    out.write({"problem": f"code cell {cell_index + 1} printed more output than the limit "
-                                          f"({max_cell:,} bytes a cell, {max_total:,} a notebook); the rest "
-                                          "was cut", "status": "output cut"})
-                    outs.append(new_output("stream", name="stderr",
-                                           text="[lemma-grade: output cut here: over the size limit]\n"))
-                return None
-            used["cell"] += size
-            used["total"] += size
+    def keep(self, content: dict, answer: bool) -> str:
+        """'answer' or 'output' to keep an output, 'cut' to drop the first one over the limit, '' to drop it.
+        An answer record (``answer``) always passes, up to a count and a size."""
+        if answer:
+            if self.answers >= MAX_ANSWERS or _size(content) > MAX_ANSWER_BYTES:
+                return ""
+            self.answers += 1
+            return "answer"
+        size = _size(content)
+        if self.cell + size > self.max_cell or self.total + size > self.max_total:
+            first, self.cut = not self.cut, True
+            return "cut" if first else ""
+        self.cell += size
+        self.total += size
+        return "output"
+
+
+class _Client(NotebookClient):
+    """nbclient's runner with the limits of :class:`_Limits` and every event written to the grader."""
+
+    def __init__(self, nb, *, limits: _Limits, out: _Out, **kwargs):
+        super().__init__(nb, timeout_func=self._cell_timeout, on_cell_start=self._on_cell_start,
+                         on_cell_executed=self._on_cell_executed, on_cell_error=self._on_cell_error, **kwargs)
+        self.limits, self.out = limits, out
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        shown = msg.get("msg_type") in ("display_data", "execute_result")
+        verdict = self.limits.keep(content, answer=shown and _is_answer(content))
+        if verdict == "cut":
+            lim = self.limits
+            self.out.write({"problem": f"code cell {cell_index + 1} printed more output than the limit "
+                                       f"({lim.max_cell:,} bytes a cell, {lim.max_total:,} a notebook); the rest "
+                                       "was cut", "status": "output cut"})
+            outs.append(new_output("stream", name="stderr",
+                                   text="[lemma-grade: output cut here: over the size limit]\n"))
+        if verdict in ("answer", "output"):
             return super().output(outs, msg, display_id, cell_index)
+        return None
 
-    def on_cell_start(cell, cell_index):
-        current[0] = cell_index
-        used["cell"] = 0
-        used["cut"] = False
-        if time.monotonic() > deadline[0]:
+    def _on_cell_start(self, cell, cell_index):
+        self.limits.current, self.limits.cell, self.limits.cut = cell_index, 0, False
+        if time.monotonic() > self.limits.deadline:
             raise _OutOfTime()
 
-    def on_cell_executed(cell, cell_index, execute_reply):
-        out.write({"cell": cell_index, "outputs": cell.get("outputs", [])})
+    def _on_cell_executed(self, cell, cell_index, execute_reply):
+        self.out.write({"cell": cell_index, "outputs": cell.get("outputs", [])})
 
-    def on_cell_error(cell, cell_index, execute_reply):
+    def _on_cell_error(self, cell, cell_index, execute_reply):
         content = execute_reply.get("content", {})
         if content.get("evalue") == TIMED_OUT:
-            out.write({"problem": f"code cell {cell_index + 1} ran longer than the time limit and was interrupted",
-                       "status": "timed out"})
-        else:
-            name, value = str(content.get("ename", "Error")), str(content.get("evalue", ""))
-            extra = f" (memory limit {config['memory_mb']} MB)" if name == "MemoryError" else ""
-            out.write({"problem": f"code cell {cell_index + 1} raised {name}" + (f": {value}" if value else "") + extra,
-                       "status": "errors"})
+            self.out.write({"problem": f"code cell {cell_index + 1} ran longer than the time limit and was "
+                                       "interrupted", "status": "timed out"})
+            return
+        name, value = str(content.get("ename", "Error")), str(content.get("evalue", ""))
+        extra = f" (memory limit {self.limits.memory_mb} MB)" if name == "MemoryError" else ""
+        self.out.write({"problem": f"code cell {cell_index + 1} raised {name}" + (f": {value}" if value else "")
+                                   + extra, "status": "errors"})
 
-    def cell_timeout(cell):
-        return max(1, int(math.ceil(min(cell_limit, deadline[0] - time.monotonic()))))
+    def _cell_timeout(self, cell):
+        return max(1, int(math.ceil(min(self.limits.cell_limit, self.limits.deadline - time.monotonic()))))
 
+    async def run_all(self, work: str) -> None:
+        """Start the kernel, import the course package before the clock starts, then run every cell."""
+        await self.async_start_new_kernel(cwd=work, env=dict(os.environ), stdout=_devnull(), stderr=_devnull())
+        await self.async_start_new_kernel_client()
+        try:   # binds no name in the student's namespace
+            msg_id = await ensure_async(self.kc.execute(WARM_UP, silent=True, store_history=False))
+            await asyncio.wait_for(self.async_wait_for_reply(msg_id), self.limits.startup)
+        except asyncio.TimeoutError:
+            pass
+        self.limits.deadline = time.monotonic() + self.limits.timeout
+        self.out.write({"started": True})
+        await self.async_execute()
+
+
+def _kernel_spec_dir(config: dict, limits: _Limits) -> str:
+    """A kernel spec whose launcher sets the kernel's own resource limits (:func:`kernel_argv`)."""
     spec_dir = os.path.join(config["scratch"], "kernels")
     os.makedirs(os.path.join(spec_dir, KERNEL_NAME), exist_ok=True)
-    cpu = int(timeout + startup + 60)
+    cpu = int(limits.timeout + limits.startup + 60)
     with open(os.path.join(spec_dir, KERNEL_NAME, "kernel.json"), "w", encoding="utf-8") as fh:
         json.dump({"argv": kernel_argv(int(config["memory_mb"]), cpu), "display_name": "lemma-grade (limited)",
                    "language": "python", "metadata": {"debugger": False}}, fh)
-    import logging
+    return spec_dir
 
-    log = logging.getLogger("lemma_helpers.grade_runner")
+
+async def run(cells: list, config: dict, out: _Out) -> None:
+    """Run ``cells`` in a fresh kernel with the limits of ``config``; every event goes to ``out``."""
+    limits = _Limits(config)
+    nb = new_notebook(cells=[new_code_cell(src) for src in cells],
+                      metadata={"kernelspec": {"name": KERNEL_NAME, "display_name": "lemma-grade",
+                                               "language": "python"}})
+    log = logging.getLogger("lemma_helpers.grade.runner")
     log.addHandler(logging.NullHandler())
     log.propagate = False
-    ksm = KernelSpecManager(kernel_dirs=[spec_dir], ensure_native_kernel=False)
+    ksm = KernelSpecManager(kernel_dirs=[_kernel_spec_dir(config, limits)], ensure_native_kernel=False)
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
-    client = Client(nb, km=km, timeout_func=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
-                    error_on_timeout={"ename": "TimeoutError", "evalue": TIMED_OUT, "traceback": []},
-                    startup_timeout=int(startup), record_timing=False, log=log,
-                    on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
-                    on_cell_error=on_cell_error)
-    work = config["work"]
-    env = dict(os.environ)
-
-    async def go():
-        await client.async_start_new_kernel(cwd=work, env=env, stdout=_devnull(), stderr=_devnull())
-        await client.async_start_new_kernel_client()
-        try:   # import the course package before the clock starts; binds no name in the student's namespace
-            msg_id = await ensure_async(client.kc.execute(WARM_UP, silent=True, store_history=False))
-            await asyncio.wait_for(client.async_wait_for_reply(msg_id), startup)
-        except asyncio.TimeoutError:
-            pass
-        deadline[0] = time.monotonic() + timeout
-        out.write({"started": True})
-        await client.async_execute()
-
+    client = _Client(nb, limits=limits, out=out, km=km, allow_errors=True, interrupt_on_timeout=True,
+                     error_on_timeout={"ename": "TimeoutError", "evalue": TIMED_OUT, "traceback": []},
+                     startup_timeout=int(limits.startup), record_timing=False, log=log)
     try:
-        await go()
+        await client.run_all(config["work"])
     except _OutOfTime:
-        left = sum(1 for src in cells[current[0]:] if src.strip())
-        out.write({"problem": f"stopped at the notebook time limit ({timeout:g} s); {left} code cell(s) "
-                              f"from code cell {current[0] + 1} on were not run", "status": "timed out"})
+        left = sum(1 for src in cells[limits.current:] if src.strip())
+        out.write({"problem": f"stopped at the notebook time limit ({limits.timeout:g} s); {left} code cell(s) "
+                              f"from code cell {limits.current + 1} on were not run", "status": "timed out"})
     except DeadKernelError:
-        out.write({"problem": f"the kernel died in code cell {current[0] + 1} (exit(), a crash, or the memory "
+        out.write({"problem": f"the kernel died in code cell {limits.current + 1} (exit(), a crash, or the memory "
                               "or CPU limit); later cells were not run", "status": "kernel died"})
     except Exception as err:   # noqa: BLE001 - reported, never raised
         out.write({"problem": f"could not be run: {type(err).__name__}: {str(err)[:200]}", "status": "not run"})

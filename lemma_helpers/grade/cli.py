@@ -1,5 +1,5 @@
 """The ``lemma-grade`` command line: grading (``lemma-grade DIR ...``) and its helpers ``template``, ``merge``,
-``codes`` and ``key``. The work is done in :mod:`lemma_helpers.grading` and the modules it names."""
+``codes`` and ``key``. A grading run is :func:`lemma_helpers.grade.run.grade`."""
 from __future__ import annotations
 
 import argparse
@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import _bank as B
-from ._assignment import load_assignment, template, variant_keys
-from ._class import load_roster, merge_marks
-from ._gradebook import csv_safe
-from ._validation import LemmaError
-from ._variants import read_secret, student_code
-from .grading import Limits, grade
+from .. import _bank as B
+from .._validation import LemmaError
+from .assignment import load_assignment, template, variant_keys
+from .codes import read_secret, student_code
+from .execute import Limits
+from .marking import merge_marks
+from .roster import load_roster
+from .run import grade
+from .text import csv_safe
 
 
 _RISK = ("lemma-grade --no-sandbox: submitted notebooks will run as ordinary programs with YOUR user rights: "
@@ -89,9 +91,7 @@ def _variants_main(command: str, argv: list) -> int:
 
 
 def _describe(qid: str, key) -> str:
-    from .quiz import describe_key
-
-    return describe_key(B.question(qid), key)
+    return B.describe_key(B.question(qid), key)
 
 
 def _merge_main(argv: list) -> int:

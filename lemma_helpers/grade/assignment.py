@@ -37,8 +37,9 @@ from typing import Any
 
 import yaml
 
-from . import _bank as B
-from ._validation import LemmaError
+from .. import _bank as B
+from .._validation import LemmaError
+from ..answers import compute_values
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _FIELDS = ("assignment", "title", "due", "mode", "partial_credit", "questions", "key", "variants")
@@ -206,15 +207,12 @@ def partial_points(chosen: Any, correct: frozenset, labels: list, points: float)
 def variant_keys(a: Assignment, code: str) -> dict:
     """The keys of one student's variant: every question with a ``compute:`` rule gets its answer computed
     on the data of ``code``; the others keep the assignment's key."""
-    from ._variants import compute_value
-
+    computed = [qid for qid in a.questions if B.question(qid).compute]
+    specs = [B.question(qid).compute for qid in computed]
     keys = dict(a.keys)
-    for qid in a.questions:
-        spec = B.question(qid).compute
-        if spec:
-            value = compute_value(spec, code)
-            tol = float(spec["tolerance"])
-            keys[qid] = B.Key(points=a.keys[qid].points, low=value - tol, high=value + tol,
-                              explanation=f"Computed from the models on your variant of the data ({code}): "
-                                          f"{value:.6g}.")
+    for qid, spec, value in zip(computed, specs, compute_values(specs, code)):
+        tol = float(spec["tolerance"])
+        keys[qid] = B.Key(points=a.keys[qid].points, low=value - tol, high=value + tol,
+                          explanation=f"Computed from the models on your variant of the data ({code}): "
+                                      f"{value:.6g}.")
     return keys

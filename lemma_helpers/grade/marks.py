@@ -1,0 +1,109 @@
+"""Marking: each notebook's answers scored once against its student's key, then one student's notebooks combined.
+
+Scoring uses the learner's own rules (:func:`lemma_helpers._scoring.score`,
+what ``lh.check`` uses), outside the sandbox, against a key the sandbox never
+sees. Nothing here raises for anything a submission holds: an answer that
+cannot be scored earns 0 with feedback saying why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import _bank as B
+from .. import _scoring as S
+from .._validation import LemmaError
+from .assignment import partial_points
+from .results import Mark
+from .text import clean_text
+
+
+@dataclass(frozen=True)
+class Marking:
+    """How a run marks: the class key, the questions whose key is not the shipped one, the assignment if any."""
+
+    key: dict                       # question id -> Key
+    overridden: frozenset = frozenset()
+    assignment: object = None       # an Assignment: only its questions are marked, with its partial credit
+
+    @property
+    def columns(self) -> list | None:
+        """The gradebook's columns when they are fixed in advance (an assignment), else None."""
+        return list(self.assignment.questions) if self.assignment is not None else None
+
+
+def question_order(qid: str) -> tuple:
+    section, _, number = qid.rpartition(".q")
+    return B.section_sort_key(section) + (int(number),)
+
+
+def mark_answers(answers: dict, key: dict, marking: Marking) -> dict:
+    """``{question id: Mark}`` for the last answer to each question that is marked; never raises.
+
+    ``key`` is the student's own key (the class key, or their variant's). With
+    an assignment only its questions are marked (:func:`unmarked` lists the rest).
+    """
+    marks = {}
+    for qid, given in sorted(answers.items()):
+        q = _known(qid)
+        if q is not None and (marking.assignment is None or q.id in marking.assignment.keys):
+            marks[q.id] = _mark(q, given, key[q.id], marking)
+    return marks
+
+
+def unmarked(answers: dict, marking: Marking) -> list:
+    """Notes on the answers that :func:`mark_answers` leaves out: unknown questions, questions outside the
+    assignment."""
+    notes, outside = [], []
+    for qid in sorted(answers):
+        q = _known(qid)
+        if q is None:
+            notes.append(f"ignored an answer to unknown question {clean_text(qid, 40)!r}")
+        elif marking.assignment is not None and q.id not in marking.assignment.keys:
+            outside.append(q.id)
+    if outside:
+        notes.append("answers to questions that are not part of this assignment were not marked: "
+                     + ", ".join(sorted(outside, key=question_order)))
+    return notes
+
+
+def _known(qid):
+    try:
+        return B.question(qid)
+    except (LemmaError, TypeError):
+        return None
+
+
+def _mark(q, given: list, key, marking: Marking) -> Mark:
+    answer = given[-1]
+    try:
+        if isinstance(answer, dict) and "unsupported" in answer:
+            out = S.Outcome(False, False, 0, f"The answer was a {clean_text(answer['unsupported'], 60)}, "
+                                             "which cannot be graded.")
+        else:
+            out = S.score(q, answer, key)
+    except Exception as err:   # noqa: BLE001 - one answer never stops the run
+        out = S.Outcome(False, False, 0, f"This answer could not be scored ({type(err).__name__}).")
+    feedback, points = out.feedback, float(out.points)
+    if q.id in marking.overridden and q.type in ("single", "multiple") and out.valid:
+        feedback = "Correct." if out.correct else "Not correct."   # bank feedback was written for the shipped key
+    a = marking.assignment
+    if a is not None and a.partial_credit and q.type == "multiple" and out.valid and not out.correct:
+        points = partial_points(S._as_labels(q, answer), key.correct, q.labels, key.points)
+        feedback += f"\nPartial credit: {points:g} of {key.points:g}."
+    return Mark(answer, len(given), out.correct, points, feedback)
+
+
+def combine(parts: list) -> dict:
+    """One student's marks from the marks of their notebooks, in the order the notebooks count: the last
+    answer to a question counts, and the times it was answered add up."""
+    marks: dict = {}
+    for part in parts:
+        for qid, mark in part.items():
+            before = marks.get(qid)
+            marks[qid] = mark if before is None else Mark(mark.answer, before.times + mark.times, mark.correct,
+                                                          mark.points, mark.feedback)
+    return marks
+
+
+def total(marks: dict) -> float:
+    return sum(m.points for m in marks.values())
