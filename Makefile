@@ -1,6 +1,7 @@
 # lemma-course: two commands on a fresh machine with python3 and make.
 #   make lab   - set up .venv and open the course in JupyterLab
 #   make test  - set up .venv and run the whole test suite (unit, doctests, notebooks)
+#   make test-quick - the unit tests and doctests that start no kernel and no browser (about a minute)
 #   make test-numerics - nbval under other BLAS threads/kernels and without numpy's SIMD (CI)
 #   make site  - (optional) build the course website into site/_build/html, offline (site/build.py)
 #   make slides - (optional) reveal.js slide decks of the concept notebooks 01-07 in slides/_build/html, offline (slides/build.py)
@@ -13,7 +14,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: lab test test-numerics venv site students notebooks bench clean student-pack slides
+.PHONY: lab test test-quick test-numerics venv site students notebooks bench clean student-pack slides
 
 venv: $(STAMP)
 
@@ -49,6 +50,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:randomly tests lemma_helpers
 	$(BIN)/python -m pytest -q -p no:randomly --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks --ignore=notebooks/student
 	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks/student
+
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:randomly -m "not kernel and not browser" tests lemma_helpers
 
 # the stored outputs must not depend on the numerical settings of the machine: nbval over every
 # notebook with BLAS/OpenMP threads other than the default (one per core), OpenBLAS forced to

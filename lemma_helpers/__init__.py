@@ -14,7 +14,7 @@ from ._validation import LemmaError, LemmaWarning
 from .datasets import codebook, list_datasets, load_dataset, register_dataset
 from .quiz import check, list_questions, quiz, start_assignment
 from ._bank import add_question_bank
-from .session import reset_session, session
+from .state import reset_session, session
 
 __version__ = "0.1.0"
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from . import session as _session
+from . import state as _session
 from ._validation import LemmaError, LemmaWarning, did_you_mean, unknown_name
 
 TYPES = ("single", "multiple", "numeric", "text")

@@ -22,7 +22,7 @@ from typing import Callable
 import pandas as pd
 
 from ._validation import LemmaError, did_you_mean, unknown_name
-from .session import session
+from .state import session
 from .variants import KEEP_GROUPS, UNITS, normalise_code, variant_frame
 
 __all__ = ["list_datasets", "load_dataset", "codebook", "data_path", "register_dataset"]

@@ -41,7 +41,7 @@ from ._bank import (  # noqa: F401 - the bank's names are part of this module's 
     describe_key, load_key, parse_bank, question, schema, section_sort_key, sections, shipped_key,
 )
 from ._validation import LemmaError, unknown_name
-from .session import session
+from .state import session
 from .variants import normalise_code
 from ._scoring import (  # noqa: F401
     ANSWER_MIME, Outcome, _BadAnswer, _example, _example_value, answer_record, jsonable, score,

@@ -1,4 +1,7 @@
-"""Shared test set-up: the course data, and figures drawn off screen and closed after every test."""
+"""Shared test set-up: the course data, the grader's sandbox, and figures drawn off screen and closed after every test.
+
+Markers: ``kernel`` (the test starts Jupyter kernels or JupyterLab), ``browser`` (it builds the website and
+drives Chromium). ``make test-quick`` runs everything else."""
 import pytest
 
 import lemma_helpers as lh
@@ -16,6 +19,20 @@ def ess():
 def ssls():
     """The Scottish school leavers data. Do not modify."""
     return lh.load_dataset("ssls")
+
+
+@pytest.fixture(scope="session")
+def sandbox_why():
+    """None where the grader's bubblewrap sandbox works here, else why not (probed once, when first needed)."""
+    from lemma_helpers.grade import sandbox
+
+    return sandbox.probe({})
+
+
+@pytest.fixture(scope="session")
+def run_args(sandbox_why):
+    """lemma-grade's arguments for the honest end-to-end runs: in the sandbox where it works, else without."""
+    return ["--no-sandbox"] if sandbox_why else []
 
 
 @pytest.fixture(autouse=True)

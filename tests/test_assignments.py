@@ -11,7 +11,6 @@ from lemma_helpers.grade import assignment as A
 Q = importlib.import_module("lemma_helpers.quiz")
 
 G = importlib.import_module("lemma_helpers.grading")
-RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers.grade.sandbox").probe({}) else []
 
 ASSIGNMENT = """\
 assignment: quiz-5.1
@@ -116,7 +115,7 @@ def _nb(*sources):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, run_args):
     root = tmp_path_factory.mktemp("assignment")
     subs = root / "subs"
     subs.mkdir()
@@ -134,10 +133,11 @@ def graded(tmp_path_factory):
     (root / "a.yaml").write_text(ASSIGNMENT)
     out = root / "out"
     rc = G.main([str(subs), "--out", str(out / "grades.csv"), "--assignment", str(root / "a.yaml"),
-                 "--jobs", "2", "--quiet", *RUN_ARGS])
+                 "--jobs", "2", "--quiet", *run_args])
     return rc, out
 
 
+@pytest.mark.kernel
 def test_an_assignment_grades_exactly_its_questions_out_of_a_fixed_maximum(graded):
     rc, out = graded
     assert rc == 0
@@ -156,6 +156,7 @@ def test_an_assignment_grades_exactly_its_questions_out_of_a_fixed_maximum(grade
     assert "Key: assignment quiz-5.1 (3 questions, summative" in summary and "4 points" in summary
 
 
+@pytest.mark.kernel
 def test_executed_copies_show_no_verdict_of_their_own(graded):
     _, out = graded
     brute = nbformat.read(str(out / "executed" / "brute.ipynb"), as_version=4)

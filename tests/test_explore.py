@@ -260,6 +260,7 @@ def test_refit_choice_of_rows_is_reproducible(exam):
 
 
 # ---- in a live kernel, as JupyterLab drives it -------------------------------------------
+@pytest.mark.kernel
 def test_a_frontend_slider_change_redraws_in_a_live_kernel():
     """Start a kernel, show a widget, send the comm message JupyterLab sends when a slider moves,
     and check that the kernel answers with a new picture for the image widget."""
@@ -320,6 +321,7 @@ def test_jupyterlab_has_the_widget_manager():
     assert manager.exists()
 
 
+@pytest.mark.kernel
 def test_executing_a_notebook_stores_no_widget_state(tmp_path):
     """scripts/execute_notebooks.py keeps widget state (PNG images, random model ids) out of the
     committed notebooks, so that re-running a notebook leaves its file unchanged."""

@@ -22,9 +22,7 @@ G = importlib.import_module("lemma_helpers.grading")
 MIME = "application/vnd.lemma.answer+json"
 
 # The honest cases run in the sandbox where bubblewrap works, and as plain processes elsewhere (the
-# hostile cases, in test_grading_hostile.py, need the sandbox and skip without it).
-_WHY_NO_SANDBOX = importlib.import_module("lemma_helpers.grade.sandbox").probe({})
-RUN_ARGS = ["--no-sandbox"] if _WHY_NO_SANDBOX else []
+# run_args fixture; the hostile cases, in test_grading_hostile.py, need the sandbox and skip without it).
 
 # The instructor key replaces two shipped answers: 5.1.q1 by the VPC of a variant
 # dataset (0.105 instead of 0.0921) and 5.0.q8 by other accepted words, worth 2 points.
@@ -88,7 +86,7 @@ def make_submissions(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, run_args):
     root = tmp_path_factory.mktemp("grading")
     subs, out = root / "submissions", root / "results"
     subs.mkdir()
@@ -99,11 +97,12 @@ def graded(tmp_path_factory):
     with contextlib.redirect_stdout(stdout):
         rc = G.main([str(subs), "--out", str(out / "grades.csv"), "--key", str(root / "key.yaml"),
                      "--timeout", "30", "--cell-timeout", "3", "--memory", "2048", "--jobs", "2", "--quiet",
-                     *RUN_ARGS])
+                     *run_args])
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     return {"rc": rc, "out": out, "stdout": stdout.getvalue(), "unchanged": before == after}
 
 
+@pytest.mark.kernel
 def test_gradebook_is_exact(graded):
     assert graded["rc"] == 0
     assert (graded["out"] / "grades.csv").read_text() == (
@@ -121,6 +120,7 @@ def test_gradebook_is_exact(graded):
     )
 
 
+@pytest.mark.kernel
 def test_summary_names_every_broken_submission(graded):
     summary = graded["stdout"]
     assert summary == (graded["out"] / "grading_summary.txt").read_text()
@@ -139,11 +139,12 @@ def test_summary_names_every_broken_submission(graded):
     assert "with 2 question(s) replaced from key.yaml" in summary
     assert "(10 students x 4 questions, 5 points)" in summary
     assert "Totals: mean 1.10, min 0, max 5" in summary
-    assert "Skipped 1 file that is not *.ipynb: notes.txt" in summary
+    assert "Skipped 1 file that is not *.ipynb, or not a regular file: notes.txt" in summary
     assert ("Status: not a notebook 3, kernel died 1, timed out 1, no code 1, no answers 1, ok 3"
             in summary.splitlines())
 
 
+@pytest.mark.kernel
 def test_feedback_files(graded):
     fb = graded["out"] / "feedback"
     assert sorted(p.stem for p in fb.iterdir()) == ["alice", "bob", "carol", "dave", "erin", "frank", "hank",
@@ -159,6 +160,7 @@ def test_feedback_files(graded):
     assert "empty file" in (fb / "frank.md").read_text()
 
 
+@pytest.mark.kernel
 def test_tampered_outputs_carry_no_weight(graded):
     erin = (graded["out"] / "feedback" / "erin.md").read_text()
     assert '## 5.0.q7: not correct (0 of 1)\n\nYour answer: `["a"]`' in erin
@@ -167,6 +169,7 @@ def test_tampered_outputs_carry_no_weight(graded):
     assert executed.metadata.kernelspec.name == "lemma-grade"
 
 
+@pytest.mark.kernel
 def test_executed_copies_kept_and_submissions_untouched(graded):
     assert graded["unchanged"]
     executed = sorted(p.stem for p in (graded["out"] / "executed").iterdir())
@@ -241,12 +244,12 @@ def test_console_script_is_declared():
     assert ep.value == "lemma_helpers.grading:main"
 
 
-def test_folder_without_kernels_needed(tmp_path, capsys):
+def test_folder_without_kernels_needed(tmp_path, capsys, run_args):
     """Only broken files: a gradebook with one row each, exit status 0, a progress bar on stderr."""
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "zoe.ipynb").write_text("")
     (tmp_path / "subs" / "yan.ipynb").write_text("{")
-    rc = G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "res" / "grades.csv"), *RUN_ARGS])
+    rc = G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "res" / "grades.csv"), *run_args])
     out, err = capsys.readouterr()
     assert rc == 0
     assert (tmp_path / "res" / "grades.csv").read_text() == (

@@ -7,6 +7,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,6 +23,7 @@ def test_makefile_lab_target_opens_the_start_notebook():
     assert "jupyter lab notebooks/00_start.ipynb" in makefile
 
 
+@pytest.mark.kernel
 def test_jupyterlab_serves_the_course(tmp_path):
     port = _free_port()
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",

@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -106,6 +108,7 @@ def test_timing_writes_the_table_and_the_notes_on_copies(tmp_path):
     assert [(tmp_path / n).read_text(encoding="utf-8") for n in names] + [table.read_text(encoding="utf-8")] == snapshot
 
 
+@pytest.mark.kernel
 def test_timing_runs_a_copy_and_leaves_the_notebook_alone(tmp_path):
     import nbformat
     timing = _timing_module()

@@ -33,6 +33,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "site"
 CHROMIUM = os.environ.get("LEMMA_CHROMIUM", "/usr/bin/chromium")

@@ -152,6 +152,7 @@ needs_data = pytest.mark.skipif(not os.environ.get("LEMMA_DATA_DIR"), reason="se
 
 
 @needs_data
+@pytest.mark.kernel
 def test_a_practical_copy_from_the_pack_runs_top_to_bottom(pack):
     res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                           "--nbval-lax", PRACTICALS[0].name], cwd=pack, capture_output=True, text=True,

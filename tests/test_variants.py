@@ -17,11 +17,11 @@ import lemma_helpers as lh
 from lemma_helpers.grade import assignment as A
 from lemma_helpers import answers, variants
 from lemma_helpers.grade import codes as C
+from inprocess import in_process
 
 G = importlib.import_module("lemma_helpers.grading")
 B = importlib.import_module("lemma_helpers._bank")
 Q = importlib.import_module("lemma_helpers.quiz")
-RUN_ARGS = ["--no-sandbox"] if importlib.import_module("lemma_helpers.grade.sandbox").probe({}) else []
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "variants"
 SECRET = b"test-secret-0123456789"
 
@@ -107,7 +107,7 @@ def test_a_variant_assignment_needs_compute_rules_and_a_secret(tmp_path):
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "s1.ipynb").write_text("")
     rc = G.main([str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv"), "--assignment",
-                 str(EXAMPLE / "quiz-v51.yaml"), *RUN_ARGS])
+                 str(EXAMPLE / "quiz-v51.yaml")])
     assert rc == 2
 
 
@@ -155,10 +155,10 @@ def test_each_student_is_graded_against_their_own_variant(tmp_path):
     # one question by chance: s003's VPC is within the tolerance of the full data's, so Cat is s004.)
     nbformat.write(_nb(None), str(subs / "s004.ipynb"))
     stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
+    with contextlib.redirect_stdout(stdout), in_process():
         rc = G.main([str(subs), "--out", str(tmp_path / "out" / "grades.csv"), "--roster", str(tmp_path / "roster.csv"),
                      "--assignment", str(EXAMPLE / "quiz-v51.yaml"), "--secret-file", str(tmp_path / "secret"),
-                     "--jobs", "2", "--quiet", *RUN_ARGS])
+                     "--jobs", "2", "--quiet"])
     assert rc == 0, stdout.getvalue()
     assert (tmp_path / "out" / "grades.csv").read_text() == (
         "student,name,status,variant,V5.1.q1,V5.1.q2,V5.1.q3,V5.1.q4,V5.1.q5,total\n"

@@ -6,7 +6,10 @@ not JSON or not a notebook is reported, never raised.
 """
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 from pathlib import Path
 
 import nbformat
@@ -66,15 +69,42 @@ def read_submission(data: bytes) -> tuple:
     return nb, None, notes
 
 
+def read_bytes(path: Path) -> tuple:
+    """``(bytes or None, problem or None)``: a submitted file's bytes, read safely.
+
+    Only a regular file is read: the file is opened without following a link
+    and without waiting (a FIFO would block), its type is checked on the opened
+    descriptor, and at most ``MAX_FILE_MB`` is read whatever size it claims
+    (``/dev/zero`` claims 0).
+    """
+    limit = MAX_FILE_MB * 1024 * 1024
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return None, "a link, not a file: not read"
+        return None, f"could not be read ({err.strerror})"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, "not a regular file (a FIFO, device or socket): not read"
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as err:
+        return None, f"could not be read ({err.strerror})"
+    finally:
+        os.close(fd)
+    if size > limit:
+        return None, f"a file of more than {MAX_FILE_MB} MB: larger than any notebook"
+    return b"".join(chunks), None
+
+
 def load_submission(path: Path) -> tuple:
     """Read a submitted file; return ``(notebook or None, problem or None, notes)`` (see :func:`read_submission`)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_MB * 1024 * 1024:
-            return None, f"a {size / 2**20:.0f} MB file: larger than any notebook ({MAX_FILE_MB} MB at most)", []
-        data = path.read_bytes()
-    except OSError as err:
-        return None, f"could not be read ({err.strerror})", []
+    data, problem = read_bytes(Path(path))
+    if problem:
+        return None, problem, []
     return read_submission(data)
 
 
@@ -102,16 +132,7 @@ def collect_answers(nb) -> dict:
 def read_all(items: list) -> list:
     """Every submission's bytes, read before any code runs: ``[(id, file name, bytes or None, problem or None)]``
     for ``items`` of ``(id, path)``."""
-    out = []
-    for sid, p in items:
-        try:
-            size = p.stat().st_size
-            data = p.read_bytes() if size <= MAX_FILE_MB * 1024 * 1024 else None
-            problem = None if data is not None else f"a {size / 2**20:.0f} MB file: larger than any notebook"
-        except OSError as err:
-            data, problem = None, f"could not be read ({err.strerror})"
-        out.append((sid, p.name, data, problem))
-    return out
+    return [(sid, p.name, *read_bytes(p)) for sid, p in items]
 
 
 ASSIGNMENT_MIME = "application/vnd.lemma.assignment+json"

@@ -102,9 +102,9 @@ def summary(subs, marks, columns, key, *, overrides, key_file, out, directory, s
              f"Feedback: {out.parent / 'feedback'}"]
     lines += [f"Note: {clean_text(n, 400)}" for n in notes]
     if skipped:
-        shown = ", ".join(clean_text(s, 60) for s in skipped[:20]) + (" ..." if len(skipped) > 20 else "")
+        shown = ", ".join(clean_text(s, 160) for s in skipped[:20]) + (" ..." if len(skipped) > 20 else "")
         lines.append(f"Skipped {_n(len(skipped), 'file')} that {'is' if len(skipped) == 1 else 'are'} not "
-                     f"*.ipynb: {shown}")
+                     f"*.ipynb, or not a regular file: {shown}")
     if totals:
         lines.append(f"Totals: mean {sum(totals) / len(totals):.2f}, min {_fmt(min(totals))}, "
                      f"max {_fmt(max(totals))}")

@@ -51,15 +51,23 @@ def load_roster(path: str | Path) -> list:
     return students
 
 
-def owners(entries: list, roster: list | None, layout: str) -> dict:
-    """``{student id: (Student or None, [entries])}``: who each notebook belongs to, roster order first."""
+def owners(entries: list, roster: list | None, layout: str | None = None) -> dict:
+    """``{student id: (Student or None, [entries])}``: who each notebook belongs to, roster order first.
+
+    A platform download's entries (``moodle``, ``canvas``: each entry's own layout, unless ``layout`` is
+    given) are matched by the roster's ``platform_id``, the others by ``id``. Each student's entries are
+    in the order they count: oldest first, newest last (then by name).
+    """
     by_platform = {s.platform_id: s for s in roster or [] if s.platform_id}
     by_id = {s.id: s for s in roster or []}
     found: dict = {}
     for e in entries:
-        student = (by_platform.get(e.owner) if layout in ("moodle", "canvas") else None) or by_id.get(e.owner)
+        platform = (layout or e.layout) in ("moodle", "canvas")
+        student = (by_platform.get(e.owner) if platform else None) or by_id.get(e.owner)
         key = student.id if student else e.owner
         found.setdefault(key, (student, []))[1].append(e)
+    for _, es in found.values():
+        es.sort(key=lambda e: (e.mtime, e.path.name if e.path is not None else ""))
     out = {s.id: found.pop(s.id, (s, [])) for s in roster or []}
     out.update(sorted(found.items()))
     return out

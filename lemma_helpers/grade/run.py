@@ -130,16 +130,21 @@ def plan(settings: Settings) -> Plan:
     return Plan(key, Marking(key, frozenset(overridden), a), overrides, secret, students)
 
 
-def collect(directory: Path, students: list | None, scratch: Path) -> Collected:
-    """Find and read every submitted notebook in ``directory`` (a folder or a zip); nothing runs yet."""
-    folder = unzip(directory, scratch / "download") if directory.suffix == ".zip" and directory.is_file() \
-        else directory
-    entries, skipped, layout = find_submissions(folder)
+def collect(directory: Path, students: list | None, scratch: Path, exclude: tuple = ()) -> Collected:
+    """Find and read every submitted notebook in ``directory`` (a folder or a zip); nothing runs yet. Folders
+    in ``exclude`` (the run's own output) are passed over."""
+    unzipped = []
+    if directory.suffix == ".zip" and directory.is_file():
+        folder, unzipped = unzip(directory, scratch / "download")
+    else:
+        folder = directory
+    entries, skipped, layout = find_submissions(folder, exclude)
+    skipped = unzipped + skipped
     if not entries:
         raise LemmaError(f"No submitted notebooks (*.ipynb) in {directory}"
                          + (f"; it holds {', '.join(clean_text(x, 40) for x in skipped[:5])}" if skipped else
                             ", which is empty") + ". Point lemma-grade at the folder of submissions.")
-    by_owner = owners(entries, students, layout)
+    by_owner = owners(entries, students)
     files = {owner: [(owner if len(es) == 1 else f"{owner}/{e.path.name}", e) for e in es]
              for owner, (_, es) in by_owner.items()}
     notebooks = read_all([(fid, e.path) for fs in files.values() for fid, e in fs])
@@ -208,7 +213,7 @@ def _platform(name: str, entries: list) -> dict:
     return info
 
 
-def score(found: Collected, results: dict, p: Plan, assignment_id: str | None = None) -> list:
+def score(found: Collected, results: dict, p: Plan) -> list:
     """The score stage: one :class:`Graded` per student, each notebook scored once against the student's key."""
     graded = []
     for owner, (student, es) in found.by_owner.items():
@@ -269,7 +274,7 @@ def grade(directory: str | Path, out: str | Path, *, stream=None, **options) -> 
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="lemma-grade-"))
     try:
-        found = collect(directory, p.students, scratch)
+        found = collect(directory, p.students, scratch, exclude=(out.parent,))
         mode, data, data_problems = _sandbox_mode(settings.sandbox)
         out.parent.mkdir(parents=True, exist_ok=True)
         results, resumed = run(found, out, settings, data, scratch)

@@ -84,6 +84,11 @@ def write_all(out: Path, graded: list, found, plan, settings, *, notes: list, sa
     notes = notes + found.name_notes + [
         f"layout: {found.layout}; {len(found.notebooks)} notebook(s) from {present} student(s)"
         + (f"; roster of {len(plan.students)}" if roster else "")]
+    for g in graded:
+        if len(g.parts) > 1:
+            notes.append(f"{clean_text(g.sub.student, 40)}: {len(g.parts)} notebooks put together, oldest first (a "
+                         "later answer to a question replaces an earlier one): "
+                         + ", ".join(clean_text(part.file, 60) for _, part, _ in g.parts))
     strangers = [o for o, (st, _) in found.by_owner.items() if roster and st is None]
     if strangers:
         notes.append("submissions from names not on the roster: " + ", ".join(clean_text(x, 40) for x in strangers))
