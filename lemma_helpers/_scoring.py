@@ -212,10 +212,21 @@ def jsonable(answer: Any) -> Any:
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         return jsonable(answer.item())
     if isinstance(answer, (set, frozenset)):
-        return [jsonable(a) for a in sorted(answer, key=str)]
+        return _items(sorted(answer, key=str))
     if isinstance(answer, (list, tuple, np.ndarray, pd.Series)) and len(answer) <= 50:
-        return [jsonable(a) for a in (answer.tolist() if hasattr(answer, "tolist") else answer)]
+        return _items(answer.tolist() if hasattr(answer, "tolist") else answer)
     return {"unsupported": type(answer).__name__}
+
+
+def _items(items) -> Any:
+    """A list answer as recorded: its items plain values (a list of lists, or a long text in it, is not an
+    answer to any question)."""
+    if any(isinstance(a, (list, tuple, set, frozenset, dict, np.ndarray, pd.Series)) for a in items):
+        return {"unsupported": "a list of lists"}
+    out = [jsonable(a) for a in items]
+    if any(isinstance(a, dict) or (isinstance(a, str) and len(a) > 200) for a in out):
+        return {"unsupported": "a list of long or unusual items"}
+    return out
 
 
 def answer_record(qid: str, answer: Any) -> dict:

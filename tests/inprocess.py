@@ -60,7 +60,7 @@ def run_in_process(found, out, settings, data, scratch):
             sub.problem(problem, "not a notebook")
         else:
             _run_cells(nb)
-            sub.answers, sub.declared, sub.written = collect_answers(nb), collect_declared(nb), written_answers(nb)
+            sub.answers, sub.declared, sub.written = collect_answers(nb, sub.counts), collect_declared(nb), written_answers(nb)
             if not sub.answers:
                 sub.problem("no answers recorded (lh.check was never called, or never reached)", "no answers")
         results[fid] = sub

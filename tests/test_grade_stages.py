@@ -82,8 +82,8 @@ def test_each_notebook_is_scored_once_and_nothing_else_scores(tmp_path, monkeypa
     nbformat.write(_nb('lh.check("5.1.q2", "b")', 'lh.check("9.9.q1", 1)'), str(subs / "ben" / "quiz.ipynb"))
     calls = []
     real = M.mark_answers
-    monkeypatch.setattr(R, "mark_answers", lambda answers, key, marking: calls.append(sorted(answers)) or
-                        real(answers, key, marking))
+    monkeypatch.setattr(R, "mark_answers", lambda answers, key, marking, counts: calls.append(sorted(answers)) or
+                        real(answers, key, marking, counts))
     with in_process():
         assert G.main([str(subs), "--out", str(tmp_path / "out" / "grades.csv"), "--quiet"]) == 0
     assert sorted(calls) == [["5.1.q1"], ["5.1.q2"], ["5.1.q2", "9.9.q1"]]

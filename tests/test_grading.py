@@ -96,7 +96,7 @@ def graded(tmp_path_factory, run_args):
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         rc = G.main([str(subs), "--out", str(out / "grades.csv"), "--key", str(root / "key.yaml"),
-                     "--timeout", "30", "--cell-timeout", "3", "--memory", "2048", "--jobs", "2", "--quiet",
+                     "--questions", "5.0.q7", "5.1.q2", "--timeout", "30", "--cell-timeout", "3", "--memory", "2048", "--jobs", "2", "--quiet",
                      *run_args])
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     return {"rc": rc, "out": out, "stdout": stdout.getvalue(), "unchanged": before == after}
@@ -208,12 +208,14 @@ def test_unreadable_submissions_are_reported(tmp_path, content, problem):
     assert nb is None and problem in found
 
 
-def test_collect_answers_keeps_every_answer_in_order():
+def test_collect_answers_keeps_the_last_answer_and_counts_them_all():
     nb = _nb(new_code_cell("a"), new_code_cell("b"))
     nb.cells[2].outputs = [_forged("5.1.q1", 0.1), new_output("stream", text="noise")]
     nb.cells[3].outputs = [_forged("5.1.q1", 0.105), _forged("5.1.q2", "c"),
                            new_output("display_data", data={MIME: {"answer": "no id"}})]
-    assert G.collect_answers(nb) == {"5.1.q1": [0.1, 0.105], "5.1.q2": ["c"]}
+    counts = {}
+    assert G.collect_answers(nb, counts) == {"5.1.q1": [0.105], "5.1.q2": ["c"]}     # only the last one counts
+    assert counts == {"5.1.q1": 2, "5.1.q2": 1}
 
 
 def test_kernel_launcher_sets_limits_before_ipykernel():

@@ -51,6 +51,20 @@ def test_the_secret_must_be_long_enough(tmp_path):
     (tmp_path / "s").write_text("short")
     with pytest.raises(lh.LemmaError, match="too short .* at least 16 random characters"):
         C.read_secret(tmp_path / "s")
+    for guessable in ("aaaaaaaaaaaaaaaa", "abcdefghijklmnop", "Password1234567890"):
+        (tmp_path / "s").write_text(guessable)
+        with pytest.raises(lh.LemmaError, match=r"too easy to guess .* lemma-grade secret --out secret.txt"):
+            C.read_secret(tmp_path / "s")
+
+
+def test_lemma_grade_secret_writes_a_strong_private_secret_once(tmp_path, capsys):
+    path = tmp_path / "secret.txt"
+    assert G.main(["secret", "--out", str(path)]) == 0
+    secret = C.read_secret(path)
+    assert len(secret) == 32 and C.estimated_bits(secret) > 120 and (path.stat().st_mode & 0o777) == 0o600
+    assert f"--secret-file {path}" in capsys.readouterr().out
+    assert G.main(["secret", "--out", str(path)]) == 2
+    assert "exists: a secret is never overwritten" in capsys.readouterr().err and C.read_secret(path) == secret
 
 
 def test_variant_data_are_the_same_for_a_code_and_differ_between_codes():

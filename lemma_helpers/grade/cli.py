@@ -1,5 +1,5 @@
 """The ``lemma-grade`` command line: grading (``lemma-grade DIR ...``) and its helpers ``template``, ``merge``,
-``codes`` and ``key``. A grading run is :func:`lemma_helpers.grade.run.grade`."""
+``secret``, ``codes`` and ``key``. A grading run is :func:`lemma_helpers.grade.run.grade`."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from typing import Sequence
 from .. import _bank as B
 from .._validation import LemmaError
 from .assignment import load_assignment, template, variant_keys
-from .codes import read_secret, student_code
+from .codes import read_secret, student_code, write_secret
 from .execute import Limits
 from .marking import merge_marks
 from .roster import load_roster
@@ -114,6 +114,23 @@ def _merge_main(argv: list) -> int:
     return 0
 
 
+def _secret_main(argv: list) -> int:
+    p = argparse.ArgumentParser(
+        prog="lemma-grade secret",
+        description="Write a new random secret for an assignment with per-student variants (lemma-grade codes, "
+                    "lemma-grade --secret-file). Keep it private: with it anyone can work out every code.")
+    p.add_argument("--out", required=True, metavar="FILE", help="file to write (never overwritten; mode 600)")
+    a = p.parse_args(argv)
+    try:
+        path = write_secret(a.out)
+    except LemmaError as err:
+        print(f"lemma-grade secret: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote a new secret to {path}: use it with --secret-file {path}, and keep it off the course's "
+          "shared folders")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lemma-grade`` command (``lemma-grade DIR ...`` or ``lemma-grade template ...``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -123,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _merge_main(argv[1:])
     if argv[:1] in (["codes"], ["key"]):
         return _variants_main(argv[0], argv[1:])
+    if argv[:1] == ["secret"]:
+        return _secret_main(argv[1:])
     p = argparse.ArgumentParser(
         prog="lemma-grade",
         description="Run every submitted notebook in DIR in a sandbox of its own with limits, read back the "
@@ -132,7 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="folder of submissions (flat: student id = file name; one sub-folder per student; a Moodle "
                         "or Canvas download) or a .zip of one")
     p.add_argument("--out", required=True, metavar="CSV", help="gradebook to write; feedback/ and executed/ go next to it")
-    p.add_argument("--key", metavar="KEY", help="instructor key file (YAML or JSON: question id -> answer)")
+    p.add_argument("--key", metavar="KEY", help="instructor key file (YAML or JSON: question id -> answer); "
+                   "without --assignment only its questions (and those of --questions) count")
+    p.add_argument("--questions", nargs="+", default=[], metavar="ID",
+                   help="without --assignment: the questions that count, as ids (5.1.q2) or sections (5.1); "
+                        "other answers are listed, not marked (default: with --key its questions, else every "
+                        "question anyone answered)")
     p.add_argument("--assignment", metavar="YAML",
                    help="grade exactly the questions of this assignment file, with its points and answers "
                         "(write one with: lemma-grade template --sections 5.1)")
@@ -176,9 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.key:
             B.load_key(a.key)          # fail before running anything
         assignment = load_assignment(a.assignment) if a.assignment else None
-        grade(directory, a.out, key_file=a.key, assignment=assignment, roster=a.roster, exports=a.export,
-              secret_file=a.secret_file, limits=limits, jobs=a.jobs,
-              reveal=a.reveal_answers,
+        grade(directory, a.out, key_file=a.key, questions=a.questions, assignment=assignment, roster=a.roster,
+              exports=a.export, secret_file=a.secret_file, limits=limits, jobs=a.jobs, reveal=a.reveal_answers,
               keep_executed=not a.no_executed, quiet=a.quiet, sandbox="none" if a.no_sandbox else "auto",
               resume=a.resume)
     except LemmaError as err:

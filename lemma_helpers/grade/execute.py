@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import nbformat
 
+from .. import _bank as B
+from .._validation import LemmaError
 from . import sandbox as _sandbox
 from .notebooks import collect_answers, collect_declared, read_submission, written_answers
 from .results import Submission
@@ -51,9 +54,9 @@ class Runs:
     def __init__(self, use_sandbox: bool, data: dict, jobs: int, scratch: Path):
         self.use_sandbox, self.data, self.jobs, self.scratch = use_sandbox, data, jobs, scratch
 
-    def plan(self):
+    def plan(self, memory_mb: int):
         if self.use_sandbox:
-            return _sandbox.sandbox_plan(self.data, jobs=self.jobs)
+            return _sandbox.sandbox_plan(self.data, jobs=self.jobs, memory_mb=memory_mb)
         work = Path(tempfile.mkdtemp(prefix="work-", dir=self.scratch))
         return _sandbox.plain_plan(work)
 
@@ -79,21 +82,36 @@ def code_to_cell(text: str, code: list) -> str:
 
 
 class _Stream:
-    """What the runner has said so far about one notebook, read line by line within a byte budget."""
+    """What the runner has said so far about one notebook, read line by line within a byte budget. Each line
+    must carry the run's signature (``key``); any other line is ignored."""
 
-    def __init__(self, sub: Submission, nb, code: list, budget: int):
-        self.sub, self.nb, self.code, self.budget = sub, nb, code, budget
+    def __init__(self, sub: Submission, nb, code: list, budget: int, key: bytes):
+        self.sub, self.nb, self.code, self.budget, self.key = sub, nb, code, budget, key
         self.started = self.done = False
-        self.last, self.read = -1, 0
+        self.last, self.read, self.forged = -1, 0, 0
+
+    def _open(self, line: bytes):
+        try:
+            signed = json.loads(line)
+            msg, mac = signed["msg"], signed["mac"]
+            if not (isinstance(msg, str) and isinstance(mac, str)):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, RecursionError):
+            self.forged += 1
+            return None
+        if not hmac.compare_digest(hmac.new(self.key, msg.encode(), hashlib.sha256).hexdigest(), mac):
+            self.forged += 1
+            return None
+        try:
+            return json.loads(msg)
+        except (ValueError, RecursionError):
+            return None
 
     def take(self, line: bytes) -> None:
         self.read += len(line)
         if self.read > self.budget:
             raise _TooMuch()
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            return
+        msg = self._open(line)
         if not isinstance(msg, dict):
             return
         self.started = self.started or bool(msg.get("started"))
@@ -111,40 +129,66 @@ class _Stream:
             self.last = index
 
 
-async def _talk(proc, request: bytes, stream: _Stream, stderr_tail: bytearray) -> None:
+async def _talk(proc, request: bytes, results, stream: _Stream, stderr_tail: bytearray) -> None:
     async def read_stderr():
         while chunk := await proc.stderr.read(65536):
             stderr_tail.extend(chunk)
             del stderr_tail[:-4096]
 
-    async def read_stdout():
-        while line := await proc.stdout.readline():
+    async def read_results():
+        while line := await results.readline():
             stream.take(line)
 
     proc.stdin.write(request)
     await proc.stdin.drain()
     proc.stdin.close()
-    await asyncio.gather(read_stdout(), read_stderr())
+    await asyncio.gather(read_results(), read_stderr())
     await proc.wait()
+
+
+async def _start(plan, budget: int):
+    """Start the runner with a pipe of its own for the results (``{result_fd}`` in its command) and the
+    sandbox's system-call filter (``{seccomp_fd}``); returns ``(process, result reader, its transport)``."""
+    read_fd, write_fd = os.pipe()
+    fds = {"{result_fd}": write_fd}
+    seccomp = None
+    if plan.seccomp:
+        seccomp, filter_write = os.pipe()
+        os.write(filter_write, plan.seccomp)
+        os.close(filter_write)
+        fds["{seccomp_fd}"] = seccomp
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *[str(fds.get(a, a)) for a in plan.argv], stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=plan.env, cwd=plan.cwd,
+            start_new_session=True, pass_fds=tuple(fds.values()))
+    finally:
+        os.close(write_fd)
+        if seccomp is not None:
+            os.close(seccomp)
+    reader = asyncio.StreamReader(limit=budget)
+    transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", 0))
+    return proc, reader, transport
 
 
 async def execute(sub: Submission, nb, runs: Runs, limits: Limits) -> None:
     """Run ``nb``'s code cells in the runner; outputs go into ``nb``, problems into ``sub``."""
-    plan = runs.plan()
+    plan = runs.plan(limits.memory_mb)
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    config = {**plan.config, "timeout": limits.timeout, "cell_timeout": limits.cell_timeout,
+    key = os.urandom(32)
+    budget = limits.max_output + 1_000_000
+    proc, results, transport = await _start(plan, budget)
+    config = {"timeout": limits.timeout, "cell_timeout": limits.cell_timeout,
               "startup_timeout": limits.startup_timeout, "memory_mb": limits.memory_mb,
-              "max_cell_output": limits.max_cell_output, "max_output": limits.max_output}
+              "max_cell_output": limits.max_cell_output, "max_output": limits.max_output, **plan.config,
+              "mac_key": key.hex()}
     request = json.dumps({"config": config, "cells": [nb.cells[i].source for i in code]}).encode()
     hard_limit = limits.timeout + 2 * limits.startup_timeout + 30   # start, warm-up, cells, slack
-    stream = _Stream(sub, nb, code, budget=limits.max_output + 1_000_000)
+    stream = _Stream(sub, nb, code, budget, key)
     stderr_tail = bytearray()
-    proc = await asyncio.create_subprocess_exec(
-        *plan.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=plan.env, cwd=plan.cwd, start_new_session=True,
-        limit=stream.budget)
     try:
-        await asyncio.wait_for(_talk(proc, request, stream, stderr_tail), hard_limit)
+        await asyncio.wait_for(_talk(proc, request, results, stream, stderr_tail), hard_limit)
     except asyncio.TimeoutError:
         sub.problem(f"stopped by the hard time limit ({hard_limit:g} s) after "
                     f"{stream.last + 1} of {len(code)} code cell(s)", "timed out")
@@ -155,6 +199,7 @@ async def execute(sub: Submission, nb, runs: Runs, limits: Limits) -> None:
         pass
     finally:
         _kill(proc)
+        transport.close()
         try:
             await asyncio.wait_for(proc.wait(), 10)
         except asyncio.TimeoutError:
@@ -167,6 +212,8 @@ def _after_the_run(sub: Submission, stream: _Stream, stderr_tail: bytearray, lim
         detail = clean_text(bytes(stderr_tail).decode(errors="replace").strip().splitlines()[-1:] or [""], 200)
         sub.problem("the run ended before the notebook finished" + (f" ({detail})" if detail.strip("[]' ") else ""),
                     "not run" if not stream.started else "kernel died")
+    if stream.forged:
+        sub.note(f"{stream.forged} line(s) on the result channel were not the runner's and were ignored")
     if not stream.started:
         sub.notes.append(f"the kernel did not start: if every submission fails like this, raise --memory "
                          f"(now {limits.memory_mb} MB; a kernel with the course package needs about 1.2 GB)")
@@ -186,11 +233,23 @@ async def run_one(fid: str, name: str, data: bytes, runs: Runs, limits: Limits) 
         sub.problem("no code cells to run", "no code")
         return sub
     await execute(sub, nb, runs, limits)
-    sub.answers = collect_answers(nb)
+    unknown = []
+    sub.answers = collect_answers(nb, sub.counts, known=_known_question, unknown=unknown)
+    if unknown:
+        sub.note("ignored answers to question(s) no question bank here has: " + ", ".join(
+            clean_text(q, 40) for q in unknown) + (" and more" if len(unknown) >= 20 else ""))
     sub.declared = collect_declared(nb)
     if not sub.answers and "not run" not in sub.statuses:
         sub.problem("no answers recorded (lh.check was never called, or never reached)", "no answers")
     return sub
+
+
+def _known_question(qid: str) -> bool:
+    try:
+        B.question(qid)
+    except (LemmaError, TypeError):
+        return False
+    return True
 
 
 def run_async(coro):
@@ -208,8 +267,8 @@ async def run_all(notebooks: list, done: dict, runs: Runs, limits: Limits, jobs:
     """``{file id: Submission}`` for ``notebooks`` of ``(file id, file name, bytes or None, problem or None)``.
 
     A notebook in ``done`` (the journal of an earlier run) with the same bytes is taken from there. Each
-    result is appended to ``journal`` and passed to ``on_done`` as it finishes; one notebook never stops
-    the others.
+    result is passed to ``on_done`` (with the executed notebook) and then appended to ``journal`` as it
+    finishes; one notebook never stops the others.
     """
     slots = asyncio.Semaphore(max(1, jobs))
     results = {}
@@ -231,9 +290,9 @@ async def run_all(notebooks: list, done: dict, runs: Runs, limits: Limits, jobs:
             except Exception as err:   # noqa: BLE001 - one submission never stops the run
                 sub = Submission(fid, name, digest)
                 sub.problem(f"grader error: {type(err).__name__}: {err}", "not run")
+        on_done(sub, sub.executed)        # the executed copy first: a journal line means all of it is kept
         journal.append(sub)
         results[fid] = sub
-        on_done(sub, sub.executed)
 
     await asyncio.gather(*(one(*n) for n in notebooks))
     return results

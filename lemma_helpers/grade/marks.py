@@ -19,16 +19,26 @@ from .text import clean_text
 
 @dataclass(frozen=True)
 class Marking:
-    """How a run marks: the class key, the questions whose key is not the shipped one, the assignment if any."""
+    """How a run marks: the class key, the questions whose key is not the shipped one, and which questions
+    count: an assignment's, or a set named on the command line (``scope``), or (neither) any question."""
 
     key: dict                       # question id -> Key
     overridden: frozenset = frozenset()
     assignment: object = None       # an Assignment: only its questions are marked, with its partial credit
+    scope: frozenset | None = None  # without an assignment: the questions that count (None: any)
 
     @property
     def columns(self) -> list | None:
-        """The gradebook's columns when they are fixed in advance (an assignment), else None."""
-        return list(self.assignment.questions) if self.assignment is not None else None
+        """The gradebook's columns when they are fixed in advance, else None."""
+        if self.assignment is not None:
+            return list(self.assignment.questions)
+        return sorted(self.scope, key=question_order) if self.scope is not None else None
+
+    def counts(self, qid: str) -> bool:
+        """Whether an answer to ``qid`` (a known question) is marked."""
+        if self.assignment is not None:
+            return qid in self.assignment.keys
+        return self.scope is None or qid in self.scope
 
 
 def question_order(qid: str) -> tuple:
@@ -36,17 +46,18 @@ def question_order(qid: str) -> tuple:
     return B.section_sort_key(section) + (int(number),)
 
 
-def mark_answers(answers: dict, key: dict, marking: Marking) -> dict:
+def mark_answers(answers: dict, key: dict, marking: Marking, counts: dict | None = None) -> dict:
     """``{question id: Mark}`` for the last answer to each question that is marked; never raises.
 
-    ``key`` is the student's own key (the class key, or their variant's). With
-    an assignment only its questions are marked (:func:`unmarked` lists the rest).
+    ``key`` is the student's own key (the class key, or their variant's);
+    ``counts`` says how many times each question was answered. With an
+    assignment only its questions are marked (:func:`unmarked` lists the rest).
     """
     marks = {}
     for qid, given in sorted(answers.items()):
         q = _known(qid)
-        if q is not None and (marking.assignment is None or q.id in marking.assignment.keys):
-            marks[q.id] = _mark(q, given, key[q.id], marking)
+        if q is not None and marking.counts(q.id):
+            marks[q.id] = _mark(q, given, key[q.id], marking, (counts or {}).get(qid, len(given)))
     return marks
 
 
@@ -58,11 +69,12 @@ def unmarked(answers: dict, marking: Marking) -> list:
         q = _known(qid)
         if q is None:
             notes.append(f"ignored an answer to unknown question {clean_text(qid, 40)!r}")
-        elif marking.assignment is not None and q.id not in marking.assignment.keys:
+        elif not marking.counts(q.id):
             outside.append(q.id)
     if outside:
-        notes.append("answers to questions that are not part of this assignment were not marked: "
-                     + ", ".join(sorted(outside, key=question_order)))
+        what = "this assignment" if marking.assignment is not None else "this grading"
+        notes.append(f"answers to questions that are not part of {what} were not marked: "
+                     + ", ".join(sorted(outside, key=question_order)[:30]) + (" ..." if len(outside) > 30 else ""))
     return notes
 
 
@@ -73,7 +85,7 @@ def _known(qid):
         return None
 
 
-def _mark(q, given: list, key, marking: Marking) -> Mark:
+def _mark(q, given: list, key, marking: Marking, times: int) -> Mark:
     answer = given[-1]
     try:
         if isinstance(answer, dict) and "unsupported" in answer:
@@ -90,7 +102,7 @@ def _mark(q, given: list, key, marking: Marking) -> Mark:
     if a is not None and a.partial_credit and q.type == "multiple" and out.valid and not out.correct:
         points = partial_points(S._as_labels(q, answer), key.correct, q.labels, key.points)
         feedback += f"\nPartial credit: {points:g} of {key.points:g}."
-    return Mark(answer, len(given), out.correct, points, feedback)
+    return Mark(answer, times, out.correct, points, feedback)
 
 
 def combine(parts: list) -> dict:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import _bank as B
 from .results import STATUSES, Submission
-from .text import clean_text, csv_safe
+from .text import clean_text, csv_safe, scrub_paths
 
 
 def _fmt(x: float) -> str:
@@ -47,8 +47,10 @@ def _answer_text(answer: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def feedback_text(sub: Submission, marks: dict, columns: list, key: dict, reveal: bool, assignment=None) -> str:
-    """The Markdown feedback file for one student."""
+def feedback_text(sub: Submission, marks: dict, columns: list, key: dict, reveal: bool, assignment=None,
+                  set_questions: bool = True) -> str:
+    """The Markdown feedback file for one student. With ``reveal`` the accepted answers are shown for the
+    questions the student was set (``set_questions``: every column; else only those they answered)."""
     total = sum(m.points for m in marks.values())
     possible = sum(key[c].points for c in columns)
     lines = [f"# Feedback for {clean_text(sub.student, 80)}", ""]
@@ -71,11 +73,11 @@ def feedback_text(sub: Submission, marks: dict, columns: list, key: dict, reveal
                       f"Your answer: `{_answer_text(mark.answer)}`"
                       + (f" (you checked this question {mark.times} times; the last answer counts)"
                          if mark.times > 1 else ""), "", mark.feedback, ""]
-        if reveal:
+        if reveal and (set_questions or mark is not None):
             lines += [f"Accepted answer: {B.describe_key(q, key[qid])}", ""]
             if key[qid].explanation:
                 lines += [f"Worked answer: {key[qid].explanation.strip()}", ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return scrub_paths("\n".join(lines).rstrip() + "\n")
 
 
 def _n(count: int, noun: str) -> str:

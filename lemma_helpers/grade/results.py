@@ -28,12 +28,13 @@ class Submission:
     student: str
     file: str
     sha256: str = ""
-    answers: dict = field(default_factory=dict)   # question id -> list of recorded answers, in order
+    answers: dict = field(default_factory=dict)   # question id -> [the last answer recorded]
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     statuses: list = field(default_factory=list)
     declared: list = field(default_factory=list)  # what lh.start_assignment recorded: [{"assignment", "code"}]
     written: list = field(default_factory=list)   # written answers: [(item, question, answer)]
+    counts: dict = field(default_factory=dict)    # question id -> times it was answered
     executed: Any = None
 
     def problem(self, text: str, status: str) -> None:
@@ -60,7 +61,8 @@ class Submission:
     @classmethod
     def from_json(cls, d: dict) -> "Submission":
         return cls(**{k: d[k] for k in ("student", "file", "sha256", "answers", "problems", "notes", "statuses")},
-                   declared=d.get("declared", []), written=[tuple(w) for w in d.get("written", [])])
+                   declared=d.get("declared", []), written=[tuple(w) for w in d.get("written", [])],
+                   counts=d.get("counts", {}))
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,13 @@ def merge(student: str, subs: list) -> Submission:
     """One student's notebooks as one submission: answers in the given order (the last counts), problems by file."""
     if len(subs) == 1:
         one = subs[0]
-        return Submission(student, one.file, one.sha256, one.answers, list(one.problems), list(one.notes),
-                          list(one.statuses), list(one.declared), list(one.written), one.executed)
+        return Submission(student, one.file, one.sha256, dict(one.answers), list(one.problems), list(one.notes),
+                          list(one.statuses), list(one.declared), list(one.written), dict(one.counts), one.executed)
     merged = Submission(student, ", ".join(s.file for s in subs))
     for s in subs:
         for qid, answers in s.answers.items():
-            merged.answers.setdefault(qid, []).extend(answers)
+            merged.answers[qid] = answers[-1:]                  # a later notebook's answer replaces
+            merged.counts[qid] = merged.counts.get(qid, 0) + s.counts.get(qid, len(answers))
         merged.problems += [f"{s.file}: {p}" for p in s.problems]
         merged.notes += [f"{s.file}: {n}" for n in s.notes]
         merged.statuses += s.statuses
@@ -102,16 +105,23 @@ class Journal:
         done = {}
         if not self.path.exists():
             return done
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                sub = Submission.from_json(json.loads(line))
-            except (ValueError, KeyError, TypeError, RecursionError):
-                continue                  # a line cut short by a killed run
-            done[sub.student] = sub
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for line in f:                # line by line: a journal is never read whole into memory
+                try:
+                    sub = Submission.from_json(json.loads(line))
+                except (ValueError, KeyError, TypeError, RecursionError):
+                    continue                  # a line cut short by a killed run
+                done[sub.student] = sub
         return done
 
     def append(self, sub: Submission) -> None:
+        """Append one record; a record that cannot be written is noted in the submission (never raised)."""
+        try:
+            line = json.dumps(sub.to_json(), ensure_ascii=True) + "\n"
+        except (ValueError, TypeError, RecursionError) as err:
+            sub.note(f"not kept in the journal ({type(err).__name__}): --resume will run it again")
+            return
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(sub.to_json(), ensure_ascii=True) + "\n")
+            f.write(line)
             f.flush()
             os.fsync(f.fileno())

@@ -50,6 +50,7 @@ class Settings:
     """Everything a run is told on the command line (see ``lemma-grade --help``)."""
 
     key_file: str | Path | None = None
+    questions: Sequence[str] = ()    # question ids or sections that count (with a key file: besides its own)
     assignment: str | Path | Assignment | None = None
     roster: str | Path | None = None
     secret_file: str | Path | None = None
@@ -116,6 +117,12 @@ def plan(settings: Settings) -> Plan:
     else:
         key = {**B.shipped_key(), **overrides}
         overridden = set(overrides)
+    scope = None
+    if a is None and (overrides or settings.questions):
+        scope = frozenset(overrides) | frozenset(expand_questions(settings.questions))
+    elif settings.questions:
+        raise LemmaError("--questions chooses the questions of a grading without an assignment; an assignment "
+                         "file lists its own questions.")
     secret = None
     if a is not None and a.variants:
         if settings.secret_file is None:
@@ -127,7 +134,18 @@ def plan(settings: Settings) -> Plan:
         raise LemmaError(f"Unknown export {unknown[0]!r}: choose {' or '.join(EXPORTS)} (a plain CSV is always "
                          "written).")
     students = load_roster(settings.roster) if settings.roster else None
-    return Plan(key, Marking(key, frozenset(overridden), a), overrides, secret, students)
+    return Plan(key, Marking(key, frozenset(overridden), a, scope), overrides, secret, students)
+
+
+def expand_questions(items: Sequence[str]) -> list:
+    """Question ids for ``items`` of ids (``5.1.q2``) and sections (``5.1``: every question of it)."""
+    out = []
+    for item in items:
+        if ".q" in item.lower():
+            out.append(B.question(item).id)
+        else:
+            out += [q.id for q in B._bank()[B._canonical_section(item)][1]]
+    return out
 
 
 def collect(directory: Path, students: list | None, scratch: Path, exclude: tuple = ()) -> Collected:
@@ -188,6 +206,7 @@ def run(found: Collected, out: Path, settings: Settings, data: dict, scratch: Pa
                 resumed.append(sub.student)
             elif settings.keep_executed:
                 _save_executed(sub, nb, out.parent / "executed" / f"{executed[sub.student]}.ipynb")
+            sub.executed = None               # written: not kept in memory to the end of the run
             bar.set_postfix_str(clean_text(sub.student, 30), refresh=False)
             bar.update(1)
 
@@ -228,7 +247,7 @@ def score(found: Collected, results: dict, p: Plan) -> list:
         key, variant = p.key, ""
         if p.secret is not None:
             key, variant = _variant_key(sub, p, found)
-        marked = [(part.student, part, mark_answers(part.answers, key, p.marking)) for part in parts]
+        marked = [(part.student, part, mark_answers(part.answers, key, p.marking, part.counts)) for part in parts]
         for note in unmarked(sub.answers, p.marking):
             sub.note(note)
         name = (student.name if student else "") or (es[0].name if es else "")

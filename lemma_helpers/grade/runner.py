@@ -37,6 +37,8 @@ if __name__ == "__main__":
     sys.modules.setdefault("rfc3987_syntax", None)
 
 import asyncio  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
@@ -101,6 +103,12 @@ def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
+def _kernel_memory(config: dict) -> int:
+    """The kernel's address-space limit in MB: the submission's memory less what its folders in memory may
+    take (set by the sandbox), or all of it."""
+    return int(config.get("kernel_memory_mb") or config["memory_mb"])
+
+
 def confine(config: dict) -> None:
     """Limits for this process and everything it starts; drop root when asked to."""
     try:
@@ -114,7 +122,7 @@ def confine(config: dict) -> None:
         _limit(resource.RLIMIT_NPROC, int(config["max_processes"]))
     if config.get("memory_mb"):
         # the runner's own limit: the kernel's (set by its launcher) plus room for this process
-        _limit(resource.RLIMIT_AS, (int(config["memory_mb"]) + 1024) * 1024 * 1024)
+        _limit(resource.RLIMIT_AS, (_kernel_memory(config) + 1024) * 1024 * 1024)
     uid = config.get("uid")
     if uid is not None and os.getuid() == 0:
         os.setgroups([])
@@ -131,14 +139,23 @@ def confine(config: dict) -> None:
 
 
 class _Out:
-    """Writes JSON lines to the real standard output, whatever later happens to ``sys.stdout``."""
+    """Writes the results to the grader: JSON lines on the descriptor the grader passed (never standard output),
+    each signed with the run's key once the request has given it.
 
-    def __init__(self):
-        self._fd = os.dup(1)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)     # stray writes to fd 1 go nowhere
+    The descriptor is not inherited by the kernel, and bubblewrap's init
+    process closes it, so the only process that holds it is this one, which
+    no other process may read or trace (:func:`confine`).
+    """
+
+    def __init__(self, fd: int):
+        self._fd = fd
+        os.set_inheritable(fd, False)
+        self.key = b""
 
     def write(self, obj: dict) -> None:
-        data = (json.dumps(obj, ensure_ascii=True, allow_nan=False, default=str) + "\n").encode()
+        msg = json.dumps(obj, ensure_ascii=True, allow_nan=False, default=str)
+        mac = hmac.new(self.key, msg.encode(), hashlib.sha256).hexdigest()
+        data = (json.dumps({"msg": msg, "mac": mac}) + "\n").encode()
         view = memoryview(data)
         while view:
             n = os.write(self._fd, view)
@@ -154,6 +171,39 @@ def _size(content: dict) -> int:
 
 def _is_answer(content: dict) -> bool:
     return ANSWER_MIME in (content.get("data") or {})
+
+
+_SCALARS = (int, float, str, bool, type(None))
+
+
+def _plain(answer) -> bool:
+    """True for an answer of a shape ``lh.check`` records: a short scalar, a short list of them, or
+    ``{"unsupported": text}``."""
+    if isinstance(answer, _SCALARS):
+        return not isinstance(answer, str) or len(answer) <= 10_000
+    if isinstance(answer, list):
+        return len(answer) <= 50 and all(isinstance(a, _SCALARS) and len(str(a)) <= 200 for a in answer)
+    return isinstance(answer, dict) and list(answer) == ["unsupported"] and isinstance(answer["unsupported"], str)
+
+
+def _tidy(content: dict, answer: bool) -> None:
+    """Keep an output's payloads plain: of an answer record only the question id and an answer of a shape
+    ``lh.check`` makes (else a line saying it was dropped), and of other payloads only text (a JSON output is
+    replaced by a line saying so)."""
+    data = content.get("data")
+    if not isinstance(data, dict):
+        return
+    record = data.get(ANSWER_MIME)
+    if answer:
+        if isinstance(record, dict) and isinstance(record.get("id"), str) and len(record["id"]) <= 40 \
+                and "answer" in record and _plain(record["answer"]):
+            data[ANSWER_MIME] = {"id": record["id"], "answer": record["answer"]}
+        else:
+            data.pop(ANSWER_MIME, None)
+            data["text/plain"] = "[lemma-grade: an answer record that lh.check does not make was dropped]"
+    for mime in [m for m, v in data.items() if m != ANSWER_MIME and not isinstance(v, str)]:
+        del data[mime]
+        data.setdefault("text/plain", "[lemma-grade: a JSON output was dropped]")
 
 
 class _Limits:
@@ -199,7 +249,9 @@ class _Client(NotebookClient):
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
         shown = msg.get("msg_type") in ("display_data", "execute_result")
-        verdict = self.limits.keep(content, answer=shown and _is_answer(content))
+        answer = shown and _is_answer(content)
+        _tidy(content, answer)
+        verdict = self.limits.keep(content, answer=answer and _is_answer(content))
         if verdict == "cut":
             lim = self.limits
             self.out.write({"problem": f"code cell {cell_index + 1} printed more output than the limit "
@@ -253,7 +305,7 @@ def _kernel_spec_dir(config: dict, limits: _Limits) -> str:
     os.makedirs(os.path.join(spec_dir, KERNEL_NAME), exist_ok=True)
     cpu = int(limits.timeout + limits.startup + 60)
     with open(os.path.join(spec_dir, KERNEL_NAME, "kernel.json"), "w", encoding="utf-8") as fh:
-        json.dump({"argv": kernel_argv(int(config["memory_mb"]), cpu), "display_name": "lemma-grade (limited)",
+        json.dump({"argv": kernel_argv(_kernel_memory(config), cpu), "display_name": "lemma-grade (limited)",
                    "language": "python", "metadata": {"debugger": False}}, fh)
     return spec_dir
 
@@ -303,10 +355,11 @@ def _devnull():
 
 
 def main() -> None:
-    out = _Out()
+    out = _Out(int(sys.argv[1]))
     try:
         request = json.loads(sys.stdin.buffer.read())
         config, cells = request["config"], [str(c) for c in request["cells"]]
+        out.key = bytes.fromhex(config["mac_key"])
     except Exception as err:     # noqa: BLE001
         out.write({"problem": f"the grader sent a request the runner could not read ({err})", "status": "not run"})
         return

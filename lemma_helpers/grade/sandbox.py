@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ INSTALL_HINT = ("Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblew
                 "docs/GRADING.md first: a submitted notebook is a program and would run with your rights).")
 UID_BASE = 2_000_000_000      # unprivileged user ids for sandboxes started by root: UID_BASE + a random offset
 UID_SPAN = 2 ** 24            # ... below UID_BASE + UID_SPAN
-TMP_MB = 512                  # size of the sandbox's /tmp (in memory)
+SHM_MB = 64                   # size of the sandbox's /dev/shm (in memory); /dev itself is read-only
 TASKS = 256                   # processes and threads one sandbox may have
 INSIDE_DATA = "/data"
 INSIDE_WORK = "/tmp/work"
@@ -49,12 +50,56 @@ INSIDE_SCRATCH = "/tmp/.lemma"
 
 @dataclass(frozen=True)
 class Plan:
-    """How to start the runner for one submission: the command, the environment and the runner's config."""
+    """How to start the runner for one submission: the command, the environment and the runner's config.
+
+    ``argv`` holds ``"{result_fd}"`` where the number of the runner's result pipe goes, and ``"{seccomp_fd}"``
+    where the descriptor of ``seccomp`` (a system-call filter for bubblewrap) goes.
+    """
 
     argv: list
     env: dict | None           # None: bwrap sets the environment inside
     config: dict = field(default_factory=dict)
     cwd: str | None = None
+    seccomp: bytes | None = None
+
+
+def tmp_mb(memory_mb: int) -> int:
+    """The size of the sandbox's /tmp: an eighth of the submission's memory limit, at least 64 MB."""
+    return max(64, memory_mb // 8)
+
+
+# --------------------------------------------------------------------------
+# The system-call filter: no kernel keyrings
+# --------------------------------------------------------------------------
+
+_ARCH = {"x86_64": 0xC000003E, "i386": 0x40000003, "aarch64": 0xC00000B7}
+# add_key, request_key, keyctl by architecture (x86_64 also in its x32 numbering, and i386 code can run there)
+_KEYRING_CALLS = {"x86_64": (248, 249, 250, 0x40000000 | 248, 0x40000000 | 249, 0x40000000 | 250),
+                  "i386": (286, 287, 288), "aarch64": (217, 218, 219)}
+_LD_ABS, _JEQ, _RET = 0x20, 0x15, 0x06             # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
+_ALLOW, _ERRNO_EPERM = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+
+
+def keyring_filter() -> bytes:
+    """A seccomp program (classic BPF, for ``bwrap --seccomp``) that refuses the kernel-keyring system calls
+    with EPERM and allows everything else: keyrings are kept per user by the kernel, outside every namespace,
+    so a submission could leave data there for another."""
+    program = [(_LD_ABS, 0, 0, 4)]                                     # A = seccomp_data.arch
+    jumps = []
+    for arch, calls in _KEYRING_CALLS.items():
+        program.append((_JEQ, 0, len(calls) + 2, _ARCH[arch]))         # another arch: skip this block
+        program.append((_LD_ABS, 0, 0, 0))                             # A = seccomp_data.nr
+        for call in calls:
+            jumps.append(len(program))
+            program.append((_JEQ, 0, 0, call))                         # jt set below: to the refusal
+        program.append((_RET, 0, 0, _ALLOW))
+    program.append((_RET, 0, 0, _ALLOW))                               # an architecture not listed
+    deny = len(program)
+    program.append((_RET, 0, 0, _ERRNO_EPERM))
+    for i in jumps:
+        code, _, jf, k = program[i]
+        program[i] = (code, deny - i - 1, jf, k)
+    return b"".join(struct.pack("=HBBI", *ins) for ins in program)
 
 
 def bwrap() -> str | None:
@@ -65,7 +110,7 @@ def bwrap() -> str | None:
 def _runner_cmd(python: str) -> list:
     # a script, not ``-m lemma_helpers.grade.runner``: -m would import the whole course package (and
     # matplotlib) before the runner gives up root
-    return [python, str(Path(__file__).resolve().parent / "runner.py")]
+    return [python, str(Path(__file__).resolve().parent / "runner.py"), "{result_fd}"]
 
 
 def _package_dir() -> Path:
@@ -74,9 +119,13 @@ def _package_dir() -> Path:
 
 
 def _python_roots() -> list:
-    """Folders the Python that runs the grader needs: its installation, the environment, the course package."""
+    """Folders the Python that runs the grader needs: its installation (where its executable really is), the
+    environment, the folders of packages on its path (a user's or another environment's site-packages), and
+    the course package."""
     roots = []
-    for p in (sys.base_prefix, sys.prefix, str(_package_dir())):
+    installed = os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))
+    packages = [p for p in sys.path if os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages")]
+    for p in (sys.base_prefix, sys.prefix, installed, *packages, str(_package_dir())):
         real = os.path.realpath(p)
         for q in {p, real}:
             if os.path.isdir(q):
@@ -158,8 +207,13 @@ def fresh_uid(rng=None) -> int:
     raise RuntimeError("no free user id for a sandbox")     # pragma: no cover - 16 million ids
 
 
-def sandbox_plan(data: dict, *, jobs: int = 1, python: str | None = None) -> Plan:
-    """The bwrap command for one submission's run."""
+def sandbox_plan(data: dict, *, jobs: int = 1, memory_mb: int = 4096, python: str | None = None) -> Plan:
+    """The bwrap command for one submission's run.
+
+    The memory a submission may use is ``memory_mb`` in all: its writable
+    folders in memory (``/tmp`` and ``/dev/shm``) are taken from it, and the
+    kernel's address-space limit is the rest.
+    """
     python = python or sys.executable
     root = os.geteuid() == 0
     args = [bwrap() or "bwrap", "--die-with-parent", "--new-session"]
@@ -170,8 +224,11 @@ def sandbox_plan(data: dict, *, jobs: int = 1, python: str | None = None) -> Pla
     else:
         args += ["--unshare-all", "--cap-drop", "ALL"]
         uid, tasks = None, _tasks_of(os.getuid()) + TASKS * max(1, jobs)
+    tmp = tmp_mb(memory_mb)
     args += ["--hostname", "lemma-grade", "--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(TMP_MB * 1024 * 1024), "--tmpfs", "/tmp"]
+             "--perms", "1777", "--size", str(SHM_MB * 1024 * 1024), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+             "--perms", "1777", "--size", str(tmp * 1024 * 1024), "--tmpfs", "/tmp",
+             "--seccomp", "{seccomp_fd}"]
     args += _system_binds()
     binds = [(d, d) for d in _python_roots()] + [(host, f"{INSIDE_DATA}/{name}") for name, host in sorted(data.items())]
     made = set()
@@ -186,9 +243,9 @@ def sandbox_plan(data: dict, *, jobs: int = 1, python: str | None = None) -> Pla
     for k, v in inside_env(python).items():
         args += ["--setenv", k, v]
     args += ["--chdir", "/tmp", "--", *_runner_cmd(python)]
-    config = {"uid": uid, "max_processes": tasks, "max_file_mb": 100,
+    config = {"uid": uid, "max_processes": tasks, "max_file_mb": 100, "kernel_memory_mb": memory_mb - tmp - SHM_MB,
               "work": INSIDE_WORK, "home": INSIDE_HOME, "scratch": INSIDE_SCRATCH}
-    return Plan(argv=args, env=None, config=config)
+    return Plan(argv=args, env=None, config=config, seccomp=keyring_filter())
 
 
 _KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "PYTHONPATH", "SYSTEMROOT")
@@ -220,11 +277,17 @@ def probe(data: dict) -> str | None:
     if bwrap() is None:
         return "bubblewrap (bwrap) is not installed. " + INSTALL_HINT
     plan = sandbox_plan(data)
-    argv = plan.argv[:plan.argv.index("--") + 1] + [plan.argv[-2], "-c", "import nbclient, lemma_helpers"]
+    argv = plan.argv[:plan.argv.index("--") + 1] + [plan.argv[-3], "-c", "import nbclient, lemma_helpers"]
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, plan.seccomp)
+    os.close(write_fd)
     try:
-        res = subprocess.run(argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        res = subprocess.run([str(read_fd) if a == "{seccomp_fd}" else a for a in argv], capture_output=True,
+                             timeout=60, stdin=subprocess.DEVNULL, pass_fds=(read_fd,))
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"bubblewrap could not be started ({err}). " + INSTALL_HINT
+    finally:
+        os.close(read_fd)
     if res.returncode != 0:
         why = res.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
         return (f"bubblewrap is installed but could not start a sandbox here ({why[0][:300]}). On some "

@@ -9,8 +9,13 @@ student id into a file name.
 """
 from __future__ import annotations
 
+import functools
+import os
 import re
+import sys
+import tempfile
 import unicodedata
+from pathlib import Path
 from typing import Any, Iterable
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
@@ -23,6 +28,24 @@ def clean_text(text: Any, limit: int = 300) -> str:
     s = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", s)          # terminal colour codes
     s = re.sub(r"\s+", " ", _CONTROL.sub(" ", s)).strip()
     return s if len(s) <= limit else s[:limit - 3] + "..."
+
+
+@functools.lru_cache(maxsize=1)
+def _host_folders() -> tuple:
+    """The grader's own folders, longest first, with what a student is shown instead."""
+    package = Path(__file__).resolve().parents[1]
+    pairs = {str(package): "<course package>", str(package.parent): "<course>",
+             sys.prefix: "<python>", sys.base_prefix: "<python>", os.path.realpath(sys.prefix): "<python>",
+             tempfile.gettempdir(): "<tmp>", str(Path.home()): "~", os.getcwd(): "."}
+    return tuple(sorted(((k, v) for k, v in pairs.items() if len(k) > 1), key=lambda kv: -len(kv[0])))
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` without the grader's own folders (its Python, environment, course package, home, working and
+    temporary folders): what goes back to a student tells nothing about the grading machine."""
+    for folder, shown in _host_folders():
+        text = text.replace(folder, shown)
+    return text
 
 
 def csv_safe(value: Any) -> Any:

@@ -36,13 +36,14 @@ def write_by_notebook(path: Path, graded: list) -> None:
                 w.writerow([csv_safe(g.sub.student), csv_safe(part.file), part.status, f"{total(marks):g}"])
 
 
-def write_feedback(out_dir: Path, graded: list, columns: list, names: dict, reveal: bool, assignment) -> dict:
+def write_feedback(out_dir: Path, graded: list, columns: list, names: dict, reveal: bool, marking) -> dict:
     """``feedback/<name>.md`` for every student; returns ``{student: text}``."""
     folder = out_dir / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     texts = {}
     for g in graded:
-        texts[g.sub.student] = feedback_text(g.sub, g.marks, columns, g.key, reveal, assignment)
+        texts[g.sub.student] = feedback_text(g.sub, g.marks, columns, g.key, reveal, marking.assignment,
+                                             set_questions=marking.columns is not None)
         (folder / f"{names[g.sub.student]}.md").write_text(texts[g.sub.student], encoding="utf-8")
     return texts
 
@@ -66,7 +67,7 @@ def write_all(out: Path, graded: list, found, plan, settings, *, notes: list, sa
     write_gradebook(out, subs, marks, columns, {g.sub.student: g.name for g in graded} if roster else None,
                     {g.sub.student: g.variant for g in graded} if plan.secret is not None else None)
     write_by_notebook(out.with_name("grades_by_notebook.csv"), graded)
-    texts = write_feedback(out.parent, graded, columns, found.names, settings.reveal, a)
+    texts = write_feedback(out.parent, graded, columns, found.names, settings.reveal, marking)
     platforms = {g.sub.student: g.platform for g in graded}
     written = [p.name for p in feedback_archives(out.parent, texts, platforms, found.names)]
     sheet = _sheet_rows(graded)
@@ -81,6 +82,9 @@ def write_all(out: Path, graded: list, found, plan, settings, *, notes: list, sa
         n = export.write(out.with_name(export.file), rows, title, maximum)
         written.append(export.report(n, len(graded)))
     present = sum(1 for s in subs if s.status != "missing")
+    if marking.columns is None:
+        notes = notes + ["no --assignment, --key or --questions: every question anyone answered counts (a "
+                         "self-test run; to grade for marks, name the questions)"]
     notes = notes + found.name_notes + [
         f"layout: {found.layout}; {len(found.notebooks)} notebook(s) from {present} student(s)"
         + (f"; roster of {len(plan.students)}" if roster else "")]
