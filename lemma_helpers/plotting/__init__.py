@@ -22,6 +22,8 @@ The modules of this package:
 ``teaching``
     teaching figures: :func:`plot_single_level_residuals`,
     :func:`plot_two_level_decomposition`, :func:`plot_se_comparison`.
+``_stats``
+    the numbers each plot draws, computed without matplotlib.
 ``_common``
     the checks shared by the plots.
 
@@ -38,7 +40,8 @@ from .theme import BLUE, DARK, GREEN, GREY, HIGHLIGHT, MAIN, ORANGE, VERMILLION,
 
 if TYPE_CHECKING:   # for readers and type checkers; at run time __getattr__ imports them
     from ._common import MANY_GROUPS
-    from .lines import RUG_MAX, plot_group_lines, plot_variance_function
+    from ._stats import RUG_MAX
+    from .lines import plot_group_lines, plot_variance_function
     from .ranked import plot_caterpillar, plot_group_means
     from .residuals import plot_residual_pairs, plot_residual_qq
     from .teaching import plot_se_comparison, plot_single_level_residuals, plot_two_level_decomposition
@@ -57,7 +60,7 @@ _LAZY = {
     **dict.fromkeys(["plot_single_level_residuals", "plot_two_level_decomposition", "plot_se_comparison"],
                     "teaching"),
     "MANY_GROUPS": "_common",
-    "RUG_MAX": "lines",
+    "RUG_MAX": "_stats",
 }
 
 

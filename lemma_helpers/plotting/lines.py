@@ -2,7 +2,8 @@
 
 :func:`plot_group_lines` draws the predicted line of each group (parallel for
 random intercepts, fanning for random slopes); :func:`plot_variance_function`
-the level-2 variance, level-1 variance or VPC as a function of x.
+the level-2 variance, level-1 variance or VPC as a function of x. The numbers
+come from ``_stats.group_lines`` and ``_stats.variance_curves``.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from matplotlib.collections import LineCollection
 from .._validation import LemmaError, unknown_name
 from ._common import (MANY_GROUPS, _axes, _check_model, _check_numeric, _fitted_rows, _group_label,
                       _match_groups, _name)
+from ._stats import group_lines, sample_groups, variance_curves
 from .theme import DARK, GREEN, GREY, HIGHLIGHT, MAIN, ORANGE
 
 __all__ = ["plot_group_lines", "plot_variance_function"]
@@ -79,30 +81,10 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
     rows = _fitted_rows(m, data)
     _check_numeric(rows, x)
     rows = rows.assign(**(at or {}))
-    pred = m.predict(rows)
-    frame = pd.DataFrame({"g": m.design.groups, "x": rows[x].to_numpy(),
-                          "line": pred["group_specific"].to_numpy(), "fixed": pred["fixed"].to_numpy()})
-    cells = frame.groupby(["g", "x"])["line"]
-    spread = (cells.max() - cells.min()).max()
-    if spread > 1e-8 * max(1.0, float(np.abs(frame["line"]).max())):
-        others = [t for t in m.fixed_terms if t != "Intercept" and x not in t]
-        raise LemmaError(
-            f"Within a group the predictions change with variables other than {x!r} "
-            f"(the model also has {', '.join(map(repr, others))}), so there is no single line per "
-            "group. Fix the other variables, e.g. at={'" + (others[0] if others else "z") + "': 0}.")
-    lines = frame.groupby(["g", "x"], sort=True)["line"].first().reset_index()
+    segs, avg = group_lines(m, rows, x)
     names = list(m.design.group_names)
-    segs = {int(g): part[["x", "line"]].to_numpy() for g, part in lines.groupby("g")}
     wanted = _match_groups(highlight, names, "m.group_effects().index")
-    shown, extra = sorted(segs), set()
-    if sample is not None:
-        if not isinstance(sample, (int, np.integer)) or isinstance(sample, bool) or sample < 1:
-            raise LemmaError(f"sample must be a whole number of groups, at least 1; got {sample!r}.")
-        if sample < len(shown):
-            rng = np.random.default_rng(seed)
-            picked = set(rng.choice(shown, size=sample, replace=False).tolist())
-            extra = {names.index(w) for w in wanted} - picked
-            shown = sorted(picked | extra)
+    shown, extra = sample_groups(segs, sample, seed, keep=[names.index(w) for w in wanted])
     n = len(shown)
     label = _group_label(m, group_label)
     ax = _axes(ax)
@@ -125,7 +107,6 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
         ax.annotate(_name(name, label), seg[-1], xytext=(4, 0), textcoords="offset points", va="center",
                     color=HIGHLIGHT, fontsize="small", fontweight="bold")
     if average:
-        avg = frame.groupby("x", sort=True)["fixed"].mean()
         ax.plot(avg.index, avg.to_numpy(), color=DARK, linewidth=3, zorder=5, gid="average_line",
                 label="average (fixed part)")
     ax.autoscale_view()
@@ -135,7 +116,6 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
     return ax
 
 
-RUG_MAX = 20   # distinct x values up to which plot_variance_function draws a rug
 _LEVELS = {2: ("level-2 variance", MAIN), 1: ("level-1 variance", ORANGE), "vpc": ("VPC", GREEN)}
 
 
@@ -199,53 +179,23 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
     if "vpc" in levels and len(levels) > 1:
         raise LemmaError("The VPC is a proportion and the variances are not, so they cannot share an "
                          "axis: draw level='vpc' on its own Axes.")
-    d = m.design
-    observed = None
-    if data is None:
-        observed = next((pd.Series(M[:, names.index(x)]) for M, names in
-                         ((d.Z, d.random_names), (d.X, d.fixed_names), (d.Z1, d.level1_names))
-                         if names and x in names), None)
-        kept = getattr(m, "_data", None)
-        if observed is None and kept is not None and x in kept:
-            data = kept
-    if data is not None:
-        observed = _fitted_rows(m, data)[x] if x in data else None
-    if observed is None:
-        where = "data" if data is not None else "the model's terms"
-        raise LemmaError(f"Cannot find {x!r} in {where}, so its observed range is unknown. Name a "
-                         f"variable of the model's random part ({', '.join(map(repr, m.random_terms))})"
-                         " and, if the formula transforms it, pass data=the fitted DataFrame.")
-    observed = observed.dropna()
-    # a binary or categorical x has a variance for each value, not a curve
-    discrete = not pd.api.types.is_numeric_dtype(observed) or observed.nunique() <= 2
-    if isinstance(observed.dtype, pd.CategoricalDtype):
-        grid = [c for c in observed.cat.categories if c in set(observed)]
-    elif discrete:
-        grid = np.sort(observed.unique())
-    else:
-        grid = np.linspace(observed.min(), observed.max(), num)
-    values = {**(at or {}), x: grid}
-    functions = {2: m.level2_variance, 1: m.level1_variance, "vpc": lambda **v: m.vpc(**v)["vpc"]}
-    try:
-        curves = {lev: np.asarray(functions[lev](**values)) for lev in levels}
-    except LemmaError as exc:
-        raise LemmaError(f"{exc} In plot_variance_function give x=... and the others in at={{...}}.") from None
+    curves = variance_curves(m, x, levels, data=data, at=at, num=num)
+    grid, discrete = curves.grid, curves.discrete
     ax = _axes(ax)
     style = dict(marker="o", linestyle="none", markersize=9) if discrete else {}
     for lev in levels:
         label, colour = _LEVELS[lev]
-        ax.plot(grid, curves[lev], color=colour, label=label, gid=f"level_{lev}", **{**style, **kwargs})
-    if discrete and pd.api.types.is_numeric_dtype(observed):
+        ax.plot(grid, curves.curves[lev], color=colour, label=label, gid=f"level_{lev}", **{**style, **kwargs})
+    if discrete and pd.api.types.is_numeric_dtype(curves.observed):
         ax.set_xticks(grid)
         ax.set_xmargin(0.3)
-    elif not discrete and observed.nunique() <= RUG_MAX:
-        ax.plot(np.unique(observed), np.zeros(observed.nunique()), "|", color=DARK, markersize=12,
+    elif curves.rug is not None:
+        ax.plot(curves.rug, np.zeros(len(curves.rug)), "|", color=DARK, markersize=12,
                 markeredgewidth=1.5, transform=ax.get_xaxis_transform(), gid="observed_x",
                 label=f"observed values of {x}")
-    elif not discrete:
+    elif curves.band is not None:
         # a rug of dozens of distinct values is a solid comb: shade where most of the data are instead
-        lo, hi = np.quantile(observed.to_numpy(dtype=float), [0.05, 0.95])
-        ax.axvspan(lo, hi, color=GREY, alpha=0.15, linewidth=0, zorder=0, gid="observed_x",
+        ax.axvspan(*curves.band, color=GREY, alpha=0.15, linewidth=0, zorder=0, gid="observed_x",
                    label=f"middle 90% of observed {x}")
     ax.set_xlabel(x)
     ax.set_ylabel(_LEVELS[levels[0]][0] if len(levels) == 1 else "variance")

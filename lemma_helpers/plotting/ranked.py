@@ -2,7 +2,7 @@
 
 Both rank the groups by their estimate and draw each with its interval
 against a reference line (0, or the overall mean); ``_draw_ranked`` draws
-either from a table of centre, lower and upper values.
+either from a table of centre, lower and upper values (``_stats``).
 """
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pandas as pd
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from scipy import stats as sps
 
 from .._validation import LemmaError, check_columns, check_dataframe, unknown_name
 from ._common import (MANY_GROUPS, _axes, _check_model, _check_numeric, _check_term, _effect_label,
                       _group_label, _match_groups, _name)
+from ._stats import caterpillar_table, group_means_table
 from .theme import DARK, GREY, HIGHLIGHT, MAIN
 
 __all__ = ["plot_caterpillar", "plot_group_means"]
@@ -155,9 +155,8 @@ def plot_caterpillar(m, *, term: str | None = None, alpha: float = 0.05, highlig
     """
     _check_model(m, "plot_caterpillar")
     term = _check_term(m, term)
-    ge = m.group_effects(term, alpha=alpha)
-    table = ge.rename(columns={"effect": "centre", "ci_lower": "lower", "ci_upper": "upper"})
-    hl = _match_groups(highlight, list(ge.index), "m.group_effects().index")
+    table = caterpillar_table(m, term, alpha)
+    hl = _match_groups(highlight, list(table.index), "m.group_effects().index")
     label = f"{_effect_label(m, term, group_label)} with {1 - alpha:.0%} interval"
     return _draw_ranked(_axes(ax), table, value_label=label, group_label=_group_label(m, group_label), ref=0.0,
                         ref_label=None, orient=orient, labels=labels, highlight=hl,
@@ -192,16 +191,9 @@ def plot_group_means(data: pd.DataFrame, *, y: str, group: str, alpha: float = 0
     check_dataframe(data)
     check_columns(data, [group])
     _check_numeric(data, y)
-    rows = data[[group, y]].dropna()
-    stats = rows.groupby(group, observed=True)[y].agg(["count", "mean", "std"])
-    half = sps.t.ppf(1 - alpha / 2, stats["count"] - 1) * stats["std"] / np.sqrt(stats["count"])
-    table = pd.DataFrame({"centre": stats["mean"], "lower": stats["mean"] - half,
-                          "upper": stats["mean"] + half})
-    hl = _match_groups(highlight, list(table.index), f"data[{group!r}].unique()")
-    lo, hi = float(rows[y].min()), float(rows[y].max())
-    pad = 0.03 * (hi - lo)
-    wide = (table["lower"] < lo).any() or (table["upper"] > hi).any()
-    return _draw_ranked(_axes(ax), table, value_label=f"mean {y} with {1 - alpha:.0%} CI",
-                        group_label=group, ref=float(rows[y].mean()), ref_label="overall mean",
+    means = group_means_table(data, y, group, alpha)
+    hl = _match_groups(highlight, list(means.table.index), f"data[{group!r}].unique()")
+    return _draw_ranked(_axes(ax), means.table, value_label=f"mean {y} with {1 - alpha:.0%} CI",
+                        group_label=group, ref=means.overall, ref_label="overall mean",
                         orient=orient, labels=labels, highlight=hl, mark_differences=False,
-                        limits=(lo - pad, hi + pad) if wide else None, **kwargs)
+                        limits=means.limits, **kwargs)

@@ -1,15 +1,17 @@
-"""Residual plots: intercept against slope effects, and normal Q-Q plots at level 1 or 2."""
+"""Residual plots: intercept against slope effects, and normal Q-Q plots at level 1 or 2.
+
+The standardised residuals and normal quantiles come from ``_stats.qq_points``.
+"""
 from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 from matplotlib.axes import Axes
-from scipy import stats as sps
 
-from .._validation import LemmaError, unknown_name
+from .._validation import LemmaError
 from ._common import (MANY_GROUPS, _axes, _check_model, _check_term, _effect_label, _group_label,
                       _match_groups, _name)
+from ._stats import qq_points
 from .theme import DARK, GREY, HIGHLIGHT, MAIN
 
 __all__ = ["plot_residual_pairs", "plot_residual_qq"]
@@ -109,31 +111,13 @@ def plot_residual_qq(m, *, level: int = 1, term: str | None = None, ax: Axes | N
     'standardised level-2 residual (Intercept)'
     """
     _check_model(m, "plot_residual_qq")
-    if level == 1:
-        d = m.design
-        resid = d.y - m.predict()["group_specific"].to_numpy()
-        if d.Z1 is None:
-            var = np.full(len(resid), m.level1_cov.iloc[0, 0])
-        else:
-            var = np.einsum("ij,jk,ik->i", d.Z1, m.level1_cov.to_numpy(), d.Z1)
-        std = resid / np.sqrt(var)
-        label = "standardised level-1 residual"
-    elif level == 2:
-        term = _check_term(m, term)
-        ge = m.group_effects(term)
-        diag_var = m.level2_cov.loc[term, term] - ge["se"] ** 2
-        std = (ge["effect"] / np.sqrt(diag_var.clip(lower=1e-300))).to_numpy()
-        label = f"standardised level-2 residual ({term})"
-    else:
-        raise unknown_name("level", level, [1, 2])
-    n = len(std)
-    theory = sps.norm.ppf((np.arange(1, n + 1) - 0.5) / n)
+    qq = qq_points(m, level, term)
+    n = len(qq.sample)
     ax = _axes(ax)
     kwargs.setdefault("s", 30 if n <= MANY_GROUPS else 12 if n <= 1000 else 4)
-    ax.scatter(theory, np.sort(std), color=MAIN, zorder=3, gid="residuals",
+    ax.scatter(qq.theory, qq.sample, color=MAIN, zorder=3, gid="residuals",
                rasterized=n > 1000, **kwargs)
-    ends = [min(theory[0], np.min(std)), max(theory[-1], np.max(std))]
-    ax.plot(ends, ends, color=DARK, linewidth=1, zorder=2, gid="reference")
+    ax.plot(qq.ends, qq.ends, color=DARK, linewidth=1, zorder=2, gid="reference")
     ax.set_xlabel("normal quantile")
-    ax.set_ylabel(label)
+    ax.set_ylabel(qq.label)
     return ax

@@ -1,5 +1,8 @@
 """Teaching figures: the single-level and two-level decompositions of a response, and the
 standard errors of a single-level fit against those of a multilevel fit.
+
+The points drawn (random individuals, group means, pairs of standard errors)
+come from ``_stats.single_level_sample``, ``_stats.two_level_sample`` and ``_stats.se_pairs``.
 """
 from __future__ import annotations
 
@@ -12,20 +15,12 @@ from matplotlib.axes import Axes
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 
-from .._validation import LemmaError, check_columns, check_dataframe, unknown_name
-from ._common import _axes, _check_numeric, _match_groups
+from .._validation import LemmaError, check_columns, check_dataframe
+from ._common import _axes, _check_numeric
+from ._stats import se_pairs, single_level_sample, two_level_sample
 from .theme import BLUE, DARK, GREEN, GREY, MAIN, ORANGE
 
 __all__ = ["plot_single_level_residuals", "plot_two_level_decomposition", "plot_se_comparison"]
-
-
-def _sample(rows: pd.DataFrame, n: int, rng: np.random.Generator, what: str) -> pd.DataFrame:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise LemmaError(f"n must be a whole number of points, at least 1; got {n!r}.")
-    if n > len(rows):
-        raise LemmaError(f"n={n} but {what} has only {len(rows)} rows with a value; choose a smaller n.")
-    take = rng.choice(len(rows), size=n, replace=False)
-    return rows.iloc[take]
 
 
 def plot_single_level_residuals(data: pd.DataFrame, *, y: str, n: int = 10, seed: int | None = None,
@@ -62,9 +57,7 @@ def plot_single_level_residuals(data: pd.DataFrame, *, y: str, n: int = 10, seed
     """
     check_dataframe(data)
     _check_numeric(data, y)
-    values = data[y].dropna()
-    mean = float(values.mean())
-    yi = _sample(values.to_frame(), n, np.random.default_rng(seed), "data")[y].to_numpy()
+    mean, yi = single_level_sample(data, y, n, seed)
     xi = np.arange(1, n + 1)
     ax = _axes(ax)
     ax.axhline(mean, color=DARK, linewidth=2, zorder=2, gid="mean_line",
@@ -130,20 +123,14 @@ def plot_two_level_decomposition(data: pd.DataFrame, *, y: str, group: str, grou
     _check_numeric(data, y)
     if isinstance(groups, (str, int)) or len(groups) != 2:
         raise LemmaError(f"groups must name exactly two groups, e.g. groups=['a', 'b']; got {groups!r}.")
-    rows = data[[group, y]].dropna()
-    present = list(pd.unique(rows[group]))
-    chosen = _match_groups(groups, present, f"data[{group!r}].unique()")
-    overall = float(rows[y].mean())
-    rng = np.random.default_rng(seed)
     ax = _axes(ax)
+    sample = two_level_sample(data, y, group, groups, n, seed)
+    overall = sample.overall
     overall_line = ax.axhline(overall, color=DARK, linewidth=2, zorder=2, gid="mean_line",
                               label=r"overall mean $\hat\beta_0$")
     kwargs.setdefault("s", 45)
     ticks = []
-    for j, (name, colour) in enumerate(zip(chosen, (ORANGE, GREEN)), start=1):
-        in_group = rows[rows[group] == name]
-        gmean = float(in_group[y].mean())
-        yi = _sample(in_group, n, rng, f"group {name!r}")[y].to_numpy()
+    for j, ((name, gmean, yi), colour) in enumerate(zip(sample.groups, (ORANGE, GREEN)), start=1):
         xi = np.arange(1, n + 1) + (j - 1) * (n + 2)
         ax.hlines(gmean, xi[0] - 0.5, xi[-1] + 0.5, colors=colour, linewidth=2.5, zorder=2,
                   gid="group_means")
@@ -169,15 +156,6 @@ def plot_two_level_decomposition(data: pd.DataFrame, *, y: str, group: str, grou
     ax.legend([overall_line, means], [overall_line.get_label(), r"group mean $\hat\beta_0 + u_j$"],
               handler_map={tuple: HandlerTuple(ndivide=None)}, loc="best", fontsize="small")
     return ax
-
-
-def _fixed_table(obj, what: str) -> pd.DataFrame:
-    table = obj if isinstance(obj, pd.DataFrame) else getattr(obj, "fixed", None)
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{what} must be a fitted model (lh.fit or lh.fit_ols) or a DataFrame with "
-                        f"columns 'estimate' and 'std_err' indexed by term; got {type(obj).__name__}.")
-    check_columns(table, ["estimate", "std_err"], what=f"the {what} table")
-    return table
 
 
 def plot_se_comparison(single, multilevel, *, terms: Sequence[str] | None = None,
@@ -214,24 +192,17 @@ def plot_se_comparison(single, multilevel, *, terms: Sequence[str] | None = None
     >>> [t.get_text() for t in ax.texts]  # the multilevel SE is 13 times the naive one
     ['\u00d713.0']
     """
-    a, b = _fixed_table(single, "single"), _fixed_table(multilevel, "multilevel")
-    common = [t for t in b.index if t in a.index]
-    if not common:
-        raise LemmaError("The two fits have no fixed term in common, so there is nothing to compare. "
-                         "Fit both with the same explanatory variables.")
-    terms = common if terms is None else list(terms)
-    for t in terms:
-        if t not in common:
-            raise unknown_name("term", t, common)
-    se_a, se_b = a.loc[terms, "std_err"].to_numpy(float), b.loc[terms, "std_err"].to_numpy(float)
+    table = se_pairs(single, multilevel, terms)
+    terms = list(table.index)
+    se_a, se_b = table["single"].to_numpy(), table["multilevel"].to_numpy()
     pos = np.arange(len(terms))[::-1]
     ax = _axes(ax)
     ax.hlines(pos, np.minimum(se_a, se_b), np.maximum(se_a, se_b), colors=GREY, linewidth=2, zorder=1)
     kwargs.setdefault("s", 60)
     ax.scatter(se_a, pos, color=ORANGE, marker="o", zorder=3, label=labels[0], gid="single_se", **kwargs)
     ax.scatter(se_b, pos, color=BLUE, marker="D", zorder=3, label=labels[1], gid="multilevel_se", **kwargs)
-    for p, s1, s2 in zip(pos, se_a, se_b):
-        ax.annotate(f"\u00d7{s2 / s1:.1f}", (max(s1, s2), p), xytext=(8, 0), textcoords="offset points",
+    for p, s1, s2, ratio in zip(pos, se_a, se_b, table["ratio"].to_numpy()):
+        ax.annotate(f"\u00d7{ratio:.1f}", (max(s1, s2), p), xytext=(8, 0), textcoords="offset points",
                     va="center", fontsize="small", gid="ratio")
     ax.set_xscale("log")
     ax.set_yticks(pos, terms)

@@ -5,6 +5,8 @@ and refuses anything that is not an Axes.
 """
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -75,3 +77,26 @@ def test_group_label_names_the_groups_on_every_plot(ssls_null, ssls_rs):
     assert ax.get_xlabel() == "school intercept effect $u_{0j}$"
     with pytest.raises(TypeError, match="group_label must be a word"):
         lh.plot_caterpillar(ssls_null, group_label=3)
+
+
+# ---- the package ------------------------------------------------------------------------------
+def test_every_public_name_resolves_from_its_module():
+    for name in plotting.__all__:
+        value, top = getattr(plotting, name), getattr(lh, name)
+        # the same function (compared by name: the reload test above makes new function objects)
+        assert (value.__module__, value.__qualname__) == (top.__module__, top.__qualname__) == \
+            (value.__module__, name), name
+        assert value.__module__.startswith("lemma_helpers.plotting."), name
+    assert set(plotting.__all__) <= set(dir(plotting))
+    assert (plotting.MANY_GROUPS, plotting.RUG_MAX) == (40, 20)
+    with pytest.raises(AttributeError, match="has no attribute 'plot_nothing'"):
+        plotting.plot_nothing
+
+
+def test_the_package_and_its_theme_import_no_plotting_library():
+    """The explorations take their colours from plotting.theme without loading the plots."""
+    code = ("import sys\nimport lemma_helpers.plotting\nfrom lemma_helpers.plotting.theme import BLUE, set_theme\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'seaborn', 'scipy.stats',"
+            " 'lemma_helpers.plotting.'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['lemma_helpers.plotting.theme']"
