@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._validation import LemmaError
-from .plotting import DARK, GREY, VERMILLION
+from .plotting.theme import DARK, GREY, VERMILLION
 
 Drawer = Callable[[object, dict], dict]   # (Axes, slider values) -> numbers drawn
 _INVALID = dict(color=VERMILLION, fontsize=9, ha="center", va="center", wrap=True)

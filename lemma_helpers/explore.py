@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from ._validation import LemmaError, check_dataframe
-from .plotting import BLUE, DARK, GREEN, GREY, ORANGE, VERMILLION
+from .plotting.theme import BLUE, DARK, GREEN, GREY, ORANGE, VERMILLION
 
 if TYPE_CHECKING:
     from ._explore_widget import Exploration

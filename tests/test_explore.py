@@ -73,6 +73,17 @@ def test_set_rejects_an_unknown_slider_with_the_valid_names():
         w.set(rho=0.5)
 
 
+def test_explorations_take_the_palette_without_the_plots():
+    """explore.py and _explore_widget.py import the colours from plotting/theme.py, not the plotting package."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport lemma_helpers as lh\nlh.explore_vpc().static()\n"
+            "print(sorted(m for m in sys.modules if m.startswith('lemma_helpers.plotting')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['lemma_helpers.plotting', 'lemma_helpers.plotting.theme']"
+
+
 # ---- 1. shrinkage ------------------------------------------------------------------------
 def test_shrinkage_factor_drawn_matches_the_formula():
     w = lh.explore_shrinkage()

@@ -88,6 +88,7 @@ def _expected_files():
     rel = lambda p: p.relative_to(ROOT).as_posix()  # noqa: E731
     files = {rel(p) for p in PKG.glob("*.py")}
     files |= {rel(p) for p in (PKG / "exercises").glob("*.py")}
+    files |= {rel(p) for p in (PKG / "plotting").glob("*.py")}
     files |= {rel(p) for p in (PKG / "quizzes").glob("*.yaml")}
     files |= {"lemma_helpers/quizzes/schema.json", "lemma_helpers/data/exam.csv",
               "lemma_helpers/data/EXAM_NOTICE.md", "lemma_helpers/data/GPL-2.txt"}
