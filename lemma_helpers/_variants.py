@@ -121,7 +121,7 @@ def check_spec(spec: dict, where: str) -> None:
 @functools.lru_cache(maxsize=4096)
 def _fit(dataset: str, code: str | None, formula: str):
     from .datasets import load_dataset
-    from .models import fit
+    from .model import fit
 
     return fit(formula, data=load_dataset(dataset, variant=code))
 
