@@ -77,8 +77,9 @@ class _Solved:
 
     Sw is C'WC per group, Mm = M = (I + D Z'WZ)^-1 D, MZC = M Z'WC (so that R = I - [0 I 0]' MZC),
     Sig = C'V^-1 C per group, H = (X'V^-1 X)^-1, c0 the coefficients of r = C c0, r2 = r'V^-1 r;
-    Phi = Z'V^-1 Z, Xi = X'V^-1 Z and rho = Z'V^-1 r per group. w and f are the cells' level-1
-    precisions and features F_a (None without a level-1 function)."""
+    ZVZ = Z'V^-1 Z, XVZ = X'V^-1 Z and ZVr = Z'V^-1 r per group (Phi, Xi and rho in the formulas
+    below). w and f are the cells' level-1 precisions and features F_a (None without a level-1
+    function)."""
 
     dev: float
     r2: float
@@ -87,9 +88,9 @@ class _Solved:
     MZC: np.ndarray
     H: np.ndarray
     c0: np.ndarray
-    Phi: np.ndarray
-    Xi: np.ndarray
-    rho: np.ndarray
+    ZVZ: np.ndarray
+    XVZ: np.ndarray
+    ZVr: np.ndarray
     w: np.ndarray | None
     f: np.ndarray | None
 
@@ -147,15 +148,15 @@ def _solve(stats: CellStats, D, omega_upper, free, reml) -> _Solved | None:
     dev = float(logdet_w + logdet_a.sum() + r2 + stats.n_obs * LOG2PI)
     if reml:
         dev += 2 * np.log(np.diag(chol)).sum() - p * LOG2PI
-    return _Solved(dev=dev, r2=r2, Sw=Sw, Mm=Mm, MZC=MZC, H=H, c0=c0, Phi=Sig[:, Zs, Zs],
-                   Xi=Sig[:, Xs, Zs], rho=Sig[:, Zs, :] @ c0, w=w, f=f)
+    return _Solved(dev=dev, r2=r2, Sw=Sw, Mm=Mm, MZC=MZC, H=H, c0=c0, ZVZ=Sig[:, Zs, Zs],
+                   XVZ=Sig[:, Xs, Zs], ZVr=Sig[:, Zs, :] @ c0, w=w, f=f)
 
 
 def _level2_terms(s: _Solved, q: int, reml: bool):
     """The level-2 parameters' gradient and Hessian terms (E_k in the Z'...Z block): (trace and
     residual parts of the gradient and of the Hessian, b_k of beta's profiling, and for REML
     H P_k and H Xi, which the level-1 terms need too)."""
-    Phi, Xi, rho, H = s.Phi, s.Xi, s.rho, s.H
+    Phi, Xi, rho, H = s.ZVZ, s.XVZ, s.ZVr, s.H
     g2_t, g2_r = _by_pair(Phi.sum(0).T, q), -_by_pair(rho.T @ rho, q)
     # sum_g Phi_bc Phi_da and sum_g rho_a Phi_bc rho_d, as [a, b, c, d]
     h22_t = -_by_pairs(_sum_outer(Phi, Phi).transpose(3, 0, 1, 2), q)
@@ -215,7 +216,7 @@ def _level1_terms(stats: CellStats, s: _Solved, b2):
         h11_t[a, b] = h11_t[b, a] = -trace
         h11_r[a, b] = h11_r[b, a] = 2 * quad
     h21_t = -_by_pair(YZZ.sum(1).transpose(2, 1, 0), q)
-    h21_r = 2 * _by_pair((s.rho.T @ v1).transpose(1, 2, 0), q)
+    h21_r = 2 * _by_pair((s.ZVr.T @ v1).transpose(1, 2, 0), q)
     h21_r = h21_r - 2 * b2 @ H @ b1.T
     h11_r = h11_r - 2 * b1 @ H @ b1.T
     return g1_t, g1_r, h11_t, h11_r, h21_t, h21_r

@@ -143,7 +143,20 @@ def gls_cross_products(S, B, AinvTB, p: int, q: int):
 def pieces(stats: CellStats, T, phi_upper=None) -> Pieces | None:
     """Everything the likelihood needs at relative covariances T (level 2) and Phi (level 1).
 
-    Returns None where V is not positive definite for some group.
+    Parameters
+    ----------
+    stats : CellStats
+        The cells' cross-products (``cells.cell_stats``).
+    T : ndarray, shape (q, q)
+        The level-2 covariance relative to sigma2, D / sigma2.
+    phi_upper : ndarray, optional
+        The upper triangle of the level-1 covariance relative to sigma2, Omega / sigma2 (None
+        without a level-1 function).
+
+    Returns
+    -------
+    Pieces or None
+        None where V_j is not positive definite for some group.
     """
     p, q = stats.p, stats.q
     weighted = weighted_cross_products(stats, phi_upper)
@@ -192,6 +205,18 @@ def criterion(stats: CellStats, pc: Pieces, reml: bool = False):
 def profiled_deviance(stats: CellStats, T, phi_upper=None, reml: bool = False) -> float:
     """-2 log-likelihood (or the REML criterion) with beta and sigma2 profiled out.
 
+    Parameters
+    ----------
+    stats, T, phi_upper
+        As for :func:`pieces`.
+    reml : bool
+        The REML criterion instead of -2 log-likelihood.
+
+    Returns
+    -------
+    float
+        The profiled deviance; inf where V is not positive definite.
+
     Examples
     --------
     Three groups of two rows, an intercept in both parts. With no variance between the groups
@@ -216,7 +241,19 @@ def profiled_deviance(stats: CellStats, T, phi_upper=None, reml: bool = False) -
 
 
 def gls(stats: CellStats, T, phi_upper, reml: bool):
-    """beta, its covariance (X'V^-1 X)^-1, sigma2 = r2 / nu, the pieces and the deviance."""
+    """The estimates at given T and Phi (at the optimum: the fit's).
+
+    Returns
+    -------
+    beta : ndarray
+        (X'V^-1 X)^-1 X'V^-1 y.
+    cov_beta : ndarray
+        Its covariance (X'V^-1 X)^-1, whose diagonal gives the standard errors.
+    sigma2 : float
+        r2 / nu (nu = n for ML, n - p for REML).
+    pc : Pieces
+    deviance : float
+    """
     pc = pieces(stats, T, phi_upper)
     p, n = stats.p, stats.n_obs
     dev, XWX, beta, r2 = criterion(stats, pc, reml)
@@ -228,8 +265,16 @@ def gls(stats: CellStats, T, phi_upper, reml: bool):
 def group_effects(stats: CellStats, T, sigma2, beta, pc: Pieces):
     """The group effects E(u_j | y) = A_j^-1 T Z_j'W_j r_j and their covariances sigma2 A_j^-1 T.
 
-    These are lme4's ranef and condVar: each group's residuals r_j = y_j - X_j beta, pulled
-    towards 0 (shrunk) the more, the fewer rows the group has.
+    These are lme4's ranef and condVar, computed from the residuals r_j = y_j - X_j beta. With a
+    random intercept alone, E(u_j | y) = k_j mean(r_j) with k_j = s2_u / (s2_u + s2_e / n_j): the
+    group's mean residual shrunk towards 0, the more so the fewer rows the group has.
+
+    Returns
+    -------
+    u : ndarray, shape (G, q)
+        E(u_j | y) for every group.
+    cond_cov : ndarray, shape (G, q, q)
+        The conditional covariances sigma2 A_j^-1 T (their diagonal gives the standard errors).
     """
     A, B = pc.A, pc.B
     p = stats.p
