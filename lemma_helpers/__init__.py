@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 # name -> the module that defines it, imported on first use
 _LAZY = {
-    **dict.fromkeys(["fit", "MultilevelResult"], "models"),
+    **dict.fromkeys(["fit", "MultilevelResult"], "model"),
     **dict.fromkeys(["plot_caterpillar", "plot_group_lines", "plot_group_means", "plot_residual_pairs",
                      "plot_residual_qq", "plot_se_comparison", "plot_single_level_residuals",
                      "plot_two_level_decomposition", "plot_variance_function", "set_theme"], "plotting"),

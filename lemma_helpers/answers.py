@@ -154,7 +154,7 @@ def compute_values(specs: list, code: str | None) -> list:
     class needs the memory of one student's models at a time.
     """
     from .datasets import load_dataset
-    from .models import fit
+    from .model import fit
 
     frames, fits = {}, {}
 

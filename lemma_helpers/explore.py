@@ -461,8 +461,9 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
     0.0536
     """
     W = _widgets()
-    from .models import _fit_design, _one_blas_thread
-    from ._design import build_design
+    from .model.blas import one_blas_thread as _one_blas_thread
+    from .model.fit import _fit_design
+    from .model.design import build_design
 
     check_dataframe(data)
     design = build_design(formula, data)

@@ -8,7 +8,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from ._validation import LemmaError, check_dataframe
-from .models import MultilevelResult, _with_one_blas_thread
+from .model import MultilevelResult
+from .model.blas import with_one_blas_thread
 
 __all__ = ["lr_test", "wald_test", "fit_ols", "design_effect", "OLSResult", "TestResult"]
 
@@ -74,7 +75,7 @@ class OLSResult:
         return "\n".join(lines)
 
 
-@_with_one_blas_thread
+@with_one_blas_thread
 def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> OLSResult:
     """Fit a single-level linear regression by OLS, ignoring (or correcting for) clustering.
 
@@ -103,7 +104,7 @@ def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> 
     check_dataframe(data)
     if "|" in formula:
         raise LemmaError(f"{formula!r} has a random part; fit it with lh.fit(). lh.fit_ols fits single-level models.")
-    from ._design import _dmatrix, sample_fingerprint
+    from .model.design import _dmatrix, sample_fingerprint
 
     y_df, X_df = _dmatrix(formula, data, lhs=True)
     rows = y_df.index.intersection(X_df.index, sort=False)

@@ -120,7 +120,7 @@ def check_model(model: Any, *, data: pd.DataFrame, response: str, fixed: Iterabl
     Not done yet: replace the ... with your code, run that cell, then run this check again.
     (Until then the cells below use the expected model, fitted by this check.)
     """
-    from .models import MultilevelResult, fit
+    from .model import MultilevelResult, fit
 
     fixed, random = list(fixed), list(random)
 

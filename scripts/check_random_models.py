@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import optimize
 
 import lemma_helpers as lh
-from lemma_helpers import _engine as E
+from lemma_helpers.model.derivatives import deviance_and_gradient
 
 
 def simulate(seed: int):
@@ -55,7 +55,7 @@ def check(seed: int):
     identity = np.r_[np.where(np.equal(*np.tril_indices(q)), 1.0, 0.0), np.zeros(len(m._opt.phi_free))]
     best = np.inf
     for start in (identity, np.r_[m._opt.theta, m._opt.phi_free] * 1.3 + 0.05):
-        res = optimize.minimize(lambda t: E.deviance_and_gradient(st, t, reml, spec), start, jac=True,
+        res = optimize.minimize(lambda t: deviance_and_gradient(st, t, reml, spec), start, jac=True,
                                 method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20000,
                                                             "maxfun": 40000})
         best = min(best, res.fun)

@@ -2,6 +2,8 @@
 
 Markers: ``kernel`` (the test starts Jupyter kernels or JupyterLab), ``browser`` (it builds the website and
 drives Chromium). ``make test-quick`` runs everything else."""
+import numpy as np
+import pandas as pd
 import pytest
 
 import lemma_helpers as lh
@@ -43,3 +45,16 @@ def _agg_backend_and_close_figures():
     plt.switch_backend("Agg")
     yield
     plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Simulated two-level data: 30 groups of 3-12, a level-1 and a level-2 x."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(3, 13, 30)
+    g = np.repeat(np.arange(30), sizes)
+    x = rng.normal(size=g.size)
+    z = rng.normal(size=30)[g]
+    u0, u1 = rng.normal(0, 0.7, 30), rng.normal(0, 0.3, 30)
+    y = 1 + 0.5 * x + 0.3 * z + u0[g] + u1[g] * x + rng.normal(0, 1 + 0.3 * (x > 0), g.size)
+    return pd.DataFrame({"y": y, "x": x, "z": z, "b": (x > 0).astype(float), "g": [f"g{i:02d}" for i in g]})

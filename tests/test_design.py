@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import lemma_helpers as lh
-from lemma_helpers import _design
+from lemma_helpers.model import design as _design
+from lemma_helpers.model.design import build_design
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +187,56 @@ def test_direct_design_is_patsys_on_random_formulas():
         lazy = _design._PatsyInfos(formulas=formulas, prototype=prototype).get()
         assert [list(i.column_names) for i in lazy] == names, (seed, formulas)
     assert direct_cases > 180
+
+
+@pytest.mark.parametrize("fixed", ["y ~ x + C(k) + b", "y ~ x + C(k, Treatment(2.0))", "y ~ x + C(flag)",
+                                   "y ~ x + C(word) + center(z)", "y ~ x + C(k):x"])
+def test_design_matrices_are_patsys(small, fixed):
+    """The one-pass design (our C() hands numbers to patsy as a Categorical) gives patsy's own
+    columns, names and complete cases, with missing values in a C() column and in x."""
+    import patsy
+
+    data = small.copy()
+    rng = np.random.default_rng(3)
+    data["k"] = rng.integers(0, 3, len(data)).astype(float)
+    data.loc[data.index[::7], "k"] = np.nan
+    data.loc[data.index[::11], "x"] = np.nan
+    data["flag"] = data["b"] > 0
+    data["word"] = np.where(data["b"] > 0, "high", "low")
+    # b: a number written plainly in the fixed part and inside C() in the level-1 part
+    d = build_design(fixed + " + (1 + x | g)", data, level1="~ 0 + C(b)")
+    y_df, X_df = patsy.dmatrices(fixed, data, NA_action="drop", return_type="dataframe")
+    assert d.fixed_names == list(X_df.columns)
+    assert list(d.index) == list(X_df.index)
+    # patsy's own design on the complete cases (stateful transforms and levels from those rows)
+    y_df, X_df = patsy.dmatrices(fixed, data.loc[d.index], return_type="dataframe")
+    assert np.array_equal(d.X, X_df.to_numpy())
+    assert np.array_equal(d.y, y_df.to_numpy().ravel())
+    assert d.level1_names == ["C(b)[0.0]", "C(b)[1.0]"]
+
+
+def test_a_category_seen_only_in_dropped_rows_is_not_a_column(small):
+    data = small.copy()
+    data["level"] = np.where(data["b"] > 0, "high", "low")
+    data.loc[data.index[:3], "level"] = "rare"
+    data.loc[data.index[:3], "x"] = np.nan
+    m = lh.fit("y ~ x + level + (1 | g)", data=data)
+    assert m.fixed_terms == ["Intercept", "level[T.low]", "x"]
+    assert m.n_dropped == 3
+
+
+def test_nullable_integer_columns_work_like_floats(small):
+    """pandas' nullable Int64 (what read_csv gives with dtype_backend) with a missing value."""
+    data = small.copy()
+    data["k"] = pd.array(np.arange(len(data)) % 4, dtype="Int64")
+    data.loc[data.index[5], "k"] = pd.NA
+    m = lh.fit("y ~ x + k + (1 | g)", data=data)
+    assert m.n_dropped == 1
+    same = lh.fit("y ~ x + k + (1 | g)", data=data.astype({"k": "float64"}))
+    assert m.loglik == pytest.approx(same.loglik, abs=1e-9)
+
+
+def test_a_column_named_C_still_works(small):
+    data = small.assign(C=small["x"] * 2)
+    m = lh.fit("y ~ C + (1 | g)", data=data)
+    assert "C" in m.fixed.index

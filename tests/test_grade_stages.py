@@ -135,7 +135,7 @@ def test_compute_rules_keep_no_fitted_model(monkeypatch):
     import gc
     import weakref
 
-    models = importlib.import_module("lemma_helpers.models")
+    models = importlib.import_module("lemma_helpers.model")
     fitted, real = [], models.fit
     monkeypatch.setattr(models, "fit", lambda *a, **k: fitted.append(weakref.ref(m := real(*a, **k))) or m)
     spec = {"dataset": "exam", "models": {"a": "normexam ~ 1 + (1 | school)"},

@@ -169,7 +169,7 @@ def test_level1_functions_match_direct_ml(key, data):
 
 
 # LR tests between lme4 fits (those with level-1 functions or a single-level model
-# are checked above and in test_models.py)
+# are checked above and in test_fit.py)
 LR_TESTS = [k for k, t in REF["tests"].items()
             if MODELS[t["full"]]["type"] == "lmer" and MODELS[t["restricted"]]["type"] == "lmer"]
 

@@ -168,3 +168,31 @@ def test_a_level1_function_that_reaches_zero_is_explained_without_numpy_warnings
     assert level1 == "~ 1 + x"
     assert any("comes close to 0" in note for note in m.notes)
     assert "comes close to 0" in " ".join(text.split())
+
+
+def test_design_benchmark_builds_one_design_each_way():
+    """benchmarks/design_benchmark.py: the direct path, patsy (and formulaic, where installed) give designs
+    of the same shape, which the benchmark checks before timing them."""
+    import importlib.util
+
+    import lemma_helpers as lh
+
+    spec = importlib.util.spec_from_file_location("design_benchmark", ROOT / "benchmarks" / "design_benchmark.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ways = mod.builders("normexam ~ standlrt + (1 + standlrt | school)", None, lh.load_dataset("exam"))
+    shapes = {way: fn() for way, fn in ways.items()}
+    assert {"direct", "patsy"} <= set(shapes)
+    assert all(shape == (4059, [1, 2, 2]) for shape in shapes.values()), shapes
+
+
+def test_the_model_code_keeps_its_shape(capsys):
+    """scripts/check_shape.py on lemma_helpers/model: no module over 600 lines, no function body over 80
+    (docstrings aside), no import cycle (imports inside functions too)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_shape", ROOT / "scripts" / "check_shape.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main([str(ROOT / "lemma_helpers" / "model")]) == 0, capsys.readouterr().out
+    assert mod.cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]

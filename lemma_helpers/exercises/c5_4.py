@@ -9,7 +9,7 @@ from . import value_exercise
 
 def _education_in_context(ess):
     from ..inference import fit_ols
-    from ..models import fit
+    from ..model import fit
 
     de = ess.dropna(subset=["eduyrs"]).copy()
     de["edu_mean"] = de.groupby("country", observed=True)["eduyrs"].transform("mean")

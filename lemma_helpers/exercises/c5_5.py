@@ -7,7 +7,7 @@ from . import value_exercise
 
 
 def _education_variance_models(ess):
-    from ..models import fit
+    from ..model import fit
 
     de = ess.dropna(subset=["age", "eduyrs"]).copy()
     de["age46"] = de["age"] - 46

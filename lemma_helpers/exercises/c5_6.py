@@ -15,7 +15,7 @@ _M4_EDU = "hedonism ~ age46 + female + income + income_mean + edu12 + (1 + age46
                      "then take .statistic of lh.lr_test(M4 refitted, M4 + edu12)")
 def _edu_lr(d):
     from ..inference import lr_test
-    from ..models import fit
+    from ..model import fit
 
     de = d.dropna(subset=["age", "female", "income", "eduyrs"]).copy()
     de["age46"] = de["age"] - 46

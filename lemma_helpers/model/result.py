@@ -1,9 +1,8 @@
-"""Fit two-level linear models: ``lh.fit`` and the result it returns.
+"""The result of ``lh.fit``: a :class:`MultilevelResult` that reads like a published table.
 
-The estimation itself is in ``_engine.py``; this module turns a formula and a
-DataFrame into the engine's inputs, rescales the variables so that raw and
-centred predictors reach the same optimum, and packages the estimates as a
-:class:`MultilevelResult` that reads like a published table.
+Its tables are computed when first asked for: the fixed part from the GLS estimates
+(``likelihood.py``), the random part's standard errors from the exact Hessian
+(``derivatives.py``), group effects, predictions and variance functions.
 """
 from __future__ import annotations
 
@@ -16,71 +15,16 @@ import pandas as pd
 # importing scipy.stats would add half a second to the first fit of every notebook
 from scipy.special import ndtr, ndtri, stdtr, stdtrit
 
-from . import _engine as E
-from ._design import Design, build_design, rebuild, sample_fingerprint
-from ._display import result_html, result_text, equation_latex, Equation
-from ._validation import LemmaError, check_dataframe
+from .._validation import LemmaError, check_dataframe, unknown_name
+from .blas import one_blas_thread, with_one_blas_thread
+from .derivatives import variance_derivatives
+from .design import rebuild, sample_fingerprint
+from .display import Equation, equation_latex, result_html, result_text
+from .likelihood import gls, group_effects, level1_weights, pieces
 
-__all__ = ["fit", "MultilevelResult"]
+__all__ = ["MultilevelResult"]
 
 _TESTS = ("z", "satterthwaite", "between-within")
-
-
-@functools.cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()  # finds the BLAS libraries once (reading them costs ~3 ms)
-
-
-def _one_blas_thread():
-    """The engine works on many tiny matrices: threaded BLAS only adds overhead there."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
-def _with_one_blas_thread(fn):
-    """Decorator: run ``fn`` with one BLAS thread (results then do not depend on the thread count)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with _one_blas_thread():
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-def _standardiser(M: np.ndarray, mean: np.ndarray, square: np.ndarray, ones: list):
-    """Matrix T with M = M_s @ T, where M_s has centred (if an intercept exists) and scaled columns.
-
-    ``mean`` and ``square`` are the columns' means and mean squares, ``ones`` the columns of ones.
-    Only a scale for the search: sums of squares are precise enough."""
-    k = M.shape[1]
-    T = np.eye(k)
-    var = square - mean ** 2
-    sd = np.where(var > 1e-12 * square, np.sqrt(np.abs(var)), 0.0)   # a constant column: 0
-    for j in range(k):
-        if j in ones:
-            continue
-        s = sd[j] if sd[j] > 0 else (np.abs(M[:, j]).max() or 1.0)
-        T[j, j] = s
-        if len(ones):
-            T[ones[0], j] = mean[j]
-    return T
-
-
-def _column_moments(d: Design, stats):
-    """Means and mean squares of the columns of [X Z y], from the cells' cross-products when there
-    is an intercept (its cross-products with the other columns are their sums), and the columns
-    of ones of X and of Z."""
-    p = d.X.shape[1]
-    ones_x = [j for j, name in enumerate(d.fixed_names) if name == "Intercept" and np.all(d.X[:, j] == 1.0)]
-    ones_z = [j for j, name in enumerate(d.random_names) if name == "Intercept" and np.all(d.Z[:, j] == 1.0)]
-    tot = stats.S.sum(axis=0)
-    square = np.diag(tot) / stats.n_obs
-    if ones_x or ones_z:
-        one = ones_x[0] if ones_x else p + ones_z[0]
-        mean = tot[one] / stats.n_obs
-    else:
-        mean = np.r_[d.X.mean(axis=0), d.Z.mean(axis=0), d.y.mean()]
-    return mean, square, ones_x, ones_z
 
 
 def _pairs(names: list):
@@ -91,100 +35,6 @@ def _pairs(names: list):
             out.append((i, j, f"var({names[i]})" if i == j else f"cov({names[j]}, {names[i]})"))
     return out
 
-
-def fit(formula: str, data: pd.DataFrame, *, reml: bool = False, level1: str | None = None,
-        reference: dict | None = None) -> "MultilevelResult":
-    """Fit a two-level linear model by maximum likelihood (or REML).
-
-    Parameters
-    ----------
-    formula : str
-        ``'y ~ fixed part + (random part | group)'``, as in lme4. Both parts
-        accept patsy syntax: ``C(sclass)``, ``I(age - 46)``, ``x:z``.
-    data : DataFrame
-        Rows with a missing value in any variable of the model are dropped
-        (listwise deletion); the result says how many.
-    reml : bool, default False
-        Maximum likelihood (False; the equivalent of MLwiN's IGLS) or
-        restricted maximum likelihood (True; lme4's and statsmodels' default).
-    level1 : str, optional
-        A right-hand-side formula for a level-1 variance that depends on
-        explanatory variables (MLwiN's complex level-1 variation): ``'~ 1 + x'``
-        gives ``s2_e0 + 2 s_e01 x + s2_e1 x^2``; ``'~ 0 + C(female)'`` gives a
-        separate variance for each category.
-    reference : dict, optional
-        Reference categories, e.g. ``{'sclass': 'working'}``.
-
-    Returns
-    -------
-    MultilevelResult
-
-    Notes
-    -----
-    For group j with rows i, ``y_ij = x_ij' beta + z_ij' u_j + e_ij`` with
-    ``u_j ~ N(0, D)`` and ``e_ij ~ N(0, s2_e)``. The log-likelihood is
-    computed exactly from per-group cross-products (Woodbury identity); beta
-    and the level-1 variance are profiled out and the covariance of the random
-    effects is searched over its Cholesky factor, as lme4 does. Standard errors
-    of fixed effects are ``sqrt(diag(s2_e (X'V^-1 X)^-1))``.
-
-    Examples
-    --------
-    >>> import lemma_helpers as lh
-    >>> exam = lh.load_dataset("exam")
-    >>> m = lh.fit("normexam ~ 1 + (1 | school)", data=exam)
-    >>> round(m.deviance, 2), round(m.level1_var, 3), round(float(m.level2_cov.iloc[0, 0]), 3)
-    (11010.65, 0.848, 0.169)
-    """
-    check_dataframe(data)
-    if not isinstance(reml, bool):
-        raise TypeError("reml must be True or False.")
-    with _one_blas_thread():
-        design = build_design(formula, data, level1=level1, reference=reference)
-        return _fit_design(design, formula, reml, level1, reference, data)
-
-
-def _fit_design(d: Design, formula, reml, level1, reference, data=None) -> "MultilevelResult":
-    stats = E.cell_stats(d.X, d.Z, d.y, d.groups, d.Z1)
-    # work on rescaled variables: C_s = C N, so S_s = N' S N in every cell
-    p, q = d.X.shape[1], d.Z.shape[1]
-    mean, square, ones_x, ones_z = _column_moments(d, stats)
-    Mx = _standardiser(d.X, mean[:p], square[:p], ones_x)
-    Mz = _standardiser(d.Z, mean[p:p + q], square[p:p + q], ones_z)
-    ysd = float(np.sqrt(max(square[-1] - mean[-1] ** 2, 0.0))) or 1.0
-    N = np.zeros((p + q + 1, p + q + 1))
-    N[:p, :p] = np.linalg.inv(Mx)
-    N[p:p + q, p:p + q] = np.linalg.inv(Mz)
-    N[-1, -1] = 1 / ysd
-    s1 = None
-    spec = None
-    Q_s = None
-    if d.Z1 is not None:
-        sd1 = d.Z1.std(axis=0)
-        s1 = np.where(sd1 > 0, sd1, np.abs(d.Z1).max(axis=0))
-        s1 = np.where(s1 > 0, s1, 1.0)
-        iu = np.triu_indices(len(s1))
-        Q_s = stats.Q / (s1[iu[0]] * s1[iu[1]])
-    cells, k, _ = stats.S.shape
-    SN = (stats.S.reshape(-1, k) @ N).reshape(cells, k, k)        # S N, then (S N)' N = N' S N:
-    S_s = (SN.transpose(0, 2, 1).reshape(-1, k) @ N).reshape(cells, k, k)   # two products in all
-    std_stats = E.CellStats(S=S_s, n=stats.n,
-                            cell_group=stats.cell_group, group_start=stats.group_start,
-                            Q=Q_s, p=p, q=q, n_obs=stats.n_obs, agg=stats.agg)
-    if d.Z1 is not None:
-        spec = E.level1_spec(std_stats, d.level1_names)
-    opt = E.optimise(std_stats, reml, spec)
-    T_s = E.theta_to_T(opt.theta, q)
-    Mz_inv = np.linalg.inv(Mz)
-    T = Mz_inv @ T_s @ Mz_inv.T
-    phi = None
-    if spec is not None:
-        phi_s = E.phi_matrix(opt.phi_free, spec)
-        iu = np.triu_indices(len(s1))
-        phi = phi_s / (s1[iu[0]] * s1[iu[1]])
-    return MultilevelResult(design=d, stats=stats, std=(std_stats, N, Mx, Mz, ysd, s1),
-                            T=T, phi=phi, spec=spec, reml=reml, formula=formula,
-                            level1=level1, reference=reference, optimum=opt, data=data)
 
 
 def _variables(info) -> list:
@@ -227,7 +77,7 @@ class MultilevelResult:
         # for it again; plotting checks that its fitted rows are unchanged before using it.
         d.update(design=design, _stats=stats, _std=std, _T=T, _phi=phi, _spec=spec, reml=reml,
                  formula=formula, level1=level1, reference=reference, _opt=optimum, _data=data)
-        beta, cov, sigma2, pc, dev = E.gls(stats, T, phi, reml)
+        beta, cov, sigma2, pc, dev = gls(stats, T, phi, reml)
         d.update(_beta=beta, _cov_beta=cov, _sigma2=float(sigma2), _pieces=pc, deviance=float(dev))
 
     def __setattr__(self, name, value):
@@ -371,8 +221,8 @@ class MultilevelResult:
         x0 = self._var_vector_std()
         D, om, _ = self._unpack_std(x0)
         free = [0] if self._spec is None else list(self._spec.free)
-        with _one_blas_thread():
-            out = E.variance_derivatives(self._std[0], D, om, free, self.reml)
+        with one_blas_thread():
+            out = variance_derivatives(self._std[0], D, om, free, self.reml)
         return np.full((len(x0), len(x0)), np.nan) if out is None else out[2]
 
     @functools.cached_property
@@ -426,7 +276,6 @@ class MultilevelResult:
             level-2 variables.
         """
         if test not in _TESTS:
-            from ._validation import unknown_name
             raise unknown_name("test", test, _TESTS)
         est = self._beta
         se = np.sqrt(np.diag(self._cov_beta))
@@ -460,11 +309,11 @@ class MultilevelResult:
         std_stats = self._std[0]
         sigma2 = om[k]
         phi = None if std_stats.Q is None else om / sigma2
-        pc = E.pieces(std_stats, D / sigma2, phi)
+        pc = pieces(std_stats, D / sigma2, phi)
         p = std_stats.p
-        return sigma2 * np.linalg.inv(pc["M"][:p, :p])
+        return sigma2 * np.linalg.inv(pc.M[:p, :p])
 
-    @_with_one_blas_thread
+    @with_one_blas_thread
     def _satterthwaite_df(self) -> np.ndarray:
         std_stats, N, Mx, Mz, ysd, s1 = self._std
         x0 = self._var_vector_std()
@@ -484,8 +333,8 @@ class MultilevelResult:
     # ---- group effects and prediction ----------------------------------------
     @functools.cached_property
     def _group_effects_arrays(self):
-        u, cond = E.group_effects(self._stats, self._T, self._sigma2, self._beta, self._pieces)
-        A = self._pieces["A"]
+        u, cond = group_effects(self._stats, self._T, self._sigma2, self._beta, self._pieces)
+        A = self._pieces.A
         shrink = 1 - np.diagonal(np.linalg.inv(A), axis1=1, axis2=2)
         n = np.bincount(self.design.groups, minlength=self.n_groups)
         return u, cond, shrink, n
@@ -519,7 +368,6 @@ class MultilevelResult:
         if term is None:
             term = terms[0]
         if term not in terms:
-            from ._validation import unknown_name
             raise unknown_name("random term", term, terms)
         k = terms.index(term)
         se = np.sqrt(cond[:, k, k])
@@ -652,7 +500,7 @@ class MultilevelResult:
                           "one random effect is an exact combination of the others")
                        + ". The model is more complex than the data support. Consider a simpler random part.")
         if self._phi is not None:
-            level1 = E._weights(self._stats, self._phi) * self._sigma2      # each cell's level-1 variance
+            level1 = level1_weights(self._stats, self._phi) * self._sigma2      # each cell's level-1 variance
             ratio = float(level1.min() / np.average(level1, weights=self._stats.n))
             if ratio < 1e-4:
                 out.append(
