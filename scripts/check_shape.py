@@ -1,5 +1,8 @@
 """The shape of the package's code: module lengths, function lengths and the import graph (a maintainers' check).
 
+The learner's library (every module outside ``lemma_helpers/grade/``) never imports the grader; the grader
+builds on the library (``lemma_helpers.grading`` is the grader's entry point and may).
+
     python scripts/check_shape.py [--max-module 600] [--max-function 80] [PACKAGE_DIR]
 
 Counts the lines of every module of ``lemma_helpers`` (default), the body of every function and method
@@ -144,6 +147,12 @@ def main(argv=None) -> int:
     print(f"import graph: {sum(map(len, graph.values()))} edges between {len(graph)} modules, "
           f"{len(found)} cycle(s)" + "".join(f"\n  cycle: {' <-> '.join(c)}" for c in found))
     failures += [f"import cycle: {' <-> '.join(c)}" for c in found]
+    grader = f"{package.name}.grade"           # the instructor's product: the learner's modules never import it
+    crossing = sorted((m, d) for m, ds in graph.items() for d in ds
+                      if (d == grader or d.startswith(grader + ".")) and not m.startswith(grader)
+                      and m != f"{package.name}.grading")
+    print(f"learner modules importing the grader: {len(crossing)}")
+    failures += [f"{m} imports the grader ({d})" for m, d in crossing]
     for failure in failures:
         print("over the limit:", failure)
     return 1 if failures else 0
