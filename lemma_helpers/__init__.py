@@ -12,9 +12,9 @@ from importlib import import_module as _import_module
 
 from ._validation import LemmaError, LemmaWarning
 from .datasets import codebook, list_datasets, load_dataset, register_dataset
-from .quiz import check, list_questions, quiz, start_assignment
+from .quiz import check, list_questions, quiz, reveal, start_assignment
 from ._bank import add_question_bank
-from .state import reset_session, session
+from .state import reset_session, session, solved
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,7 @@ _LAZY = {
                      "plot_residual_qq", "plot_se_comparison", "plot_single_level_residuals",
                      "plot_two_level_decomposition", "plot_variance_function", "set_theme"], "plotting"),
     **dict.fromkeys(["OLSResult", "TestResult", "design_effect", "fit_ols", "lr_test", "wald_test"], "inference"),
-    **dict.fromkeys(["check_model", "check_value", "is_blank"], "practice"),
+    **dict.fromkeys(["check_model", "check_value", "is_blank", "ready"], "practice"),
     "check_exercise": "exercises",
     **dict.fromkeys(["explore_level1_variance", "explore_random_slopes", "explore_refit", "explore_shrinkage",
                      "explore_vpc"], "explore"),
@@ -35,12 +35,12 @@ __all__ = [
     "LemmaError", "LemmaWarning",
     "list_datasets", "load_dataset", "codebook", "register_dataset",
     "fit", "MultilevelResult",
-    "quiz", "check", "list_questions", "start_assignment", "add_question_bank", "session", "reset_session",
+    "quiz", "check", "reveal", "list_questions", "start_assignment", "add_question_bank", "session", "reset_session",
     "set_theme", "plot_group_means", "plot_single_level_residuals", "plot_two_level_decomposition",
     "plot_caterpillar", "plot_group_lines", "plot_variance_function", "plot_residual_pairs",
     "plot_residual_qq", "plot_se_comparison",
     "fit_ols", "lr_test", "wald_test", "design_effect", "OLSResult", "TestResult",
-    "check_model", "check_value", "is_blank", "check_exercise",
+    "check_model", "check_value", "is_blank", "ready", "check_exercise", "solved",
     "explore_shrinkage", "explore_vpc", "explore_random_slopes", "explore_level1_variance",
     "explore_refit",
 ]

@@ -180,8 +180,9 @@ def _float_slider(desc: str, start: float, lo: float, hi: float, step: float | N
                                readout_format=".3g", continuous_update=continuous)
 
 
-def _variance_slider(desc: str, start: float, *, positive: bool = False) -> widgets.FloatSlider:
-    hi = _nice(start)
+def _variance_slider(desc: str, start: float, *, positive: bool = False, reach: float = 0.0) -> widgets.FloatSlider:
+    """A slider for a variance starting at ``start``, up to about 4 times it (and at least to ``reach``)."""
+    hi = _nice(max(start, reach / 4))
     step = _step(hi)
     return _float_slider(desc, start, step if positive else 0.0, hi, step)
 

@@ -214,7 +214,8 @@ def explore_vpc(m=None) -> Exploration:
                   f"multiplying by √{d:.3g} = {np.sqrt(d):.3g}")
         return {"design_effect": d, "se_ratio": float(np.sqrt(d))}
 
-    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²_u", s2_u),
+    # σ²_u reaches past σ²_e, so that the VPC can pass 0.5
+    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²_u", s2_u, reach=1.2 * s2_e),
                "sigma2_e": W._variance_slider("within-group variance σ²_e", s2_e, positive=True),
                "n": W.widgets.IntSlider(value=min(n0, 5000), min=1, max=max(5000, n0), description="cluster size n")}
     top = sliders["sigma2_u"].max

@@ -1,25 +1,35 @@
-"""Feedback for the practical exercises: ``lh.check_model`` and ``lh.check_value``.
+"""Feedback for the practical exercises: ``lh.check_model``, ``lh.check_value`` and ``lh.ready``.
 
 A practical asks the learner to complete a code cell (``m1 = ...``) and then
 runs a check cell. The checks here print one line of deterministic feedback
 ("Correct: ...", "Not yet: ..." with a hint, or "Not done yet: ..." while the
 ``...`` is still there) and never raise, so a notebook with unfinished
-exercises still runs from top to bottom. Each check returns something the
-rest of the notebook can use: the learner's answer when it is right, and
-otherwise the expected one (the message says so), so later cells keep working.
+exercises still runs from top to bottom. A check never hands out the answer:
+it returns the learner's own answer, right or wrong, and a wrong answer gets
+a hint, never the expected value. Cells further down that need an exercise's
+result start with ``if lh.ready(m1=m1):``, which says what is missing instead
+of failing while the exercise is not done.
 """
 from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_model", "check_value", "is_blank"]
+__all__ = ["check_model", "check_value", "is_blank", "ready"]
 
 _NOT_DONE = "Not done yet: replace the ... with your code, run that cell, then run this check again."
+
+
+class Verdict(NamedTuple):
+    """What a check found: whether the answer is right, whether there is an answer at all, and the message."""
+
+    correct: bool
+    done: bool
+    message: str
 
 
 def is_blank(value: Any) -> bool:
@@ -29,6 +39,29 @@ def is_blank(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(v is Ellipsis for v in value)
     return False
+
+
+def ready(**values: Any) -> bool:
+    """Whether the results a cell needs exist yet; when one does not, say which and return False.
+
+    Cells that use an exercise's result start with ``if lh.ready(m1=m1):`` so
+    that, while the exercise still holds ``...``, they say what is missing
+    instead of failing (and "Run All" goes on to the end).
+
+    Examples
+    --------
+    >>> ready(m1=...)
+    This cell needs m1, which an exercise above has not made yet: finish that exercise, then run this cell again.
+    False
+    >>> ready(x=1.5)
+    True
+    """
+    missing = [name for name, value in values.items() if value is None or is_blank(value)]
+    if missing:
+        names = " and ".join(missing)
+        print(f"This cell needs {names}, which an exercise above has not made yet: finish that exercise, then "
+              "run this cell again.")
+    return not missing
 
 
 def _variable_of(part: str) -> str:
@@ -65,15 +98,9 @@ def _normalise_rhs(rhs: str | None):
         return re.sub(r"\s+", "", rhs)
 
 
-def _formula(response, fixed, random, group) -> str:
-    fx = " + ".join(fixed) if fixed else "1"
-    rd = " + ".join(["1", *random])
-    return f"{response} ~ {fx} + ({rd} | {group})"
-
-
 def check_model(model: Any, *, data: pd.DataFrame, response: str, fixed: Iterable[str] = (),
                 random: Iterable[str] = (), group: str, reference: dict | None = None,
-                level1: str | None = None, reml: bool = False, quiet_fit: bool = True):
+                level1: str | None = None, reml: bool = False):
     """Check a model fitted in an exercise and say what, if anything, differs.
 
     Parameters
@@ -101,9 +128,8 @@ def check_model(model: Any, *, data: pd.DataFrame, response: str, fixed: Iterabl
 
     Returns
     -------
-    MultilevelResult
-        The learner's model when it matches; otherwise the expected model,
-        fitted here, so that the cells below still run (the message says so).
+    The learner's ``model``, right or wrong (never a model fitted here: the
+    exercise is the learner's to finish).
 
     Notes
     -----
@@ -118,64 +144,87 @@ def check_model(model: Any, *, data: pd.DataFrame, response: str, fixed: Iterabl
     >>> ssls = lh.load_dataset("ssls")
     >>> m = lh.check_model(..., data=ssls, response="score", group="schoolid")
     Not done yet: replace the ... with your code, run that cell, then run this check again.
-    (Until then the cells below use the expected model, fitted by this check.)
+    >>> m is Ellipsis
+    True
     """
-    from .model import MultilevelResult, fit
+    spec = dict(response=response, fixed=list(fixed), random=list(random), group=group, reference=reference,
+                level1=level1, reml=reml)
+    print(model_verdict(model, data, spec).message)
+    return model
 
-    fixed, random = list(fixed), list(random)
 
-    def fallback(lines):
-        print("\n".join(lines))
-        print("(Until then the cells below use the expected model, fitted by this check.)")
-        return fit(_formula(response, fixed, random, group), data=data, reml=reml,
-                   level1=level1, reference=reference)
+def expected_formula(spec: dict) -> str:
+    """The call that fits the model a model exercise asks for (for a worked answer)."""
+    fx = " + ".join(spec.get("fixed") or []) or "1"
+    rd = " + ".join(["1", *(spec.get("random") or [])])
+    extra = "".join(f", {k}={spec[k]!r}" for k in ("level1", "reference") if spec.get(k))
+    extra += ", reml=True" if spec.get("reml") else ""
+    return f'lh.fit("{spec["response"]} ~ {fx} + ({rd} | {spec["group"]})", data=...{extra})'
+
+
+def model_verdict(model: Any, data: pd.DataFrame, spec: dict) -> Verdict:
+    """What :func:`check_model` says of ``model`` (``spec``: its keyword arguments other than ``data``)."""
+    from .model import MultilevelResult
 
     if is_blank(model):
-        return fallback([_NOT_DONE])
+        return Verdict(False, False, _NOT_DONE)
     if not isinstance(model, MultilevelResult):
-        return fallback([f"Not yet: expected a model fitted with lh.fit(...), got {type(model).__name__}."])
-    hints = []
+        return Verdict(False, True, f"Not yet: expected a model fitted with lh.fit(...), got {type(model).__name__}.")
+    hints = _model_hints(model, spec)
+    if not hints:
+        hints = _rows_hint(model, data, spec)
+    if hints:
+        return Verdict(False, True, "Not yet: " + "; ".join(hints) + ".")
+    rd = " + ".join(["1", *sorted(_variables(model.random_terms))])
+    var1 = f", with level-1 variance {spec['level1']}" if spec.get("level1") else ""
+    return Verdict(True, True, f"Correct: {spec['response']} ~ {' + '.join(sorted(_variables(model.fixed_terms))) or '1'}"
+                               f" with random part ({rd} | {spec['group']}){var1}, fitted by "
+                               f"{'REML' if spec.get('reml') else 'maximum likelihood'} on {model.n_obs:,} rows.")
+
+
+def _model_hints(model, spec: dict) -> list:
+    """What differs between ``model`` and the model ``spec`` describes, as hints."""
+    hints, response, group = [], spec["response"], spec["group"]
     got_response = model.formula.split("~")[0].strip()
     if got_response != response:
         hints.append(f"the response should be {response!r}, not {got_response!r}")
     if model.group != group:
         hints.append(f"the random part should be grouped by {group!r} (you used {model.group!r})")
-    want_fx, got_fx = _variables(fixed), _variables(model.fixed_terms)
+    want_fx, got_fx = _variables(spec.get("fixed") or []), _variables(model.fixed_terms)
     if "Intercept" not in model.fixed_terms:
         hints.append("keep the intercept in the fixed part")
     if want_fx - got_fx:
         hints.append(f"the fixed part is missing {_listed(want_fx - got_fx)}")
     if got_fx - want_fx:
         hints.append(f"the fixed part has terms this step does not ask for: {_listed(got_fx - want_fx)}")
-    want_rd, got_rd = _variables(random), _variables(model.random_terms)
+    want_rd, got_rd = _variables(spec.get("random") or []), _variables(model.random_terms)
     if "Intercept" not in model.random_terms:
         hints.append("keep a random intercept: write (1 + ... | group)")
     if want_rd - got_rd:
         hints.append(f"the random part (inside the brackets) is missing {_listed(want_rd - got_rd)}")
     if got_rd - want_rd:
         hints.append(f"the random part has terms this step does not ask for: {_listed(got_rd - want_rd)}")
-    for var, ref in (reference or {}).items():
+    for var, ref in (spec.get("reference") or {}).items():
         if (model.reference or {}).get(var) != ref:
             hints.append(f"make {ref!r} the reference category: add reference={{{var!r}: {ref!r}}}")
+    level1, reml = spec.get("level1"), bool(spec.get("reml"))
     if _normalise_rhs(model.level1) != _normalise_rhs(level1):
         hints.append("no level-1 variance function here (leave out level1=)" if level1 is None
                      else f"give the level-1 variance function with level1={level1!r}")
     if model.reml != reml:
         hints.append("fit by maximum likelihood (leave out reml=True)" if not reml else "fit by REML (reml=True)")
-    if not hints:
-        used = [response, group, *(v for t in fixed + random for v in t.split(":"))]
-        used += [v for v in _variables([level1.replace("~", "")]) if v in data] if level1 else []
-        complete = int(data[[c for c in dict.fromkeys(used) if c in data]].notna().all(axis=1).sum())
-        if model.n_obs != complete:
-            hints.append(f"the model uses {model.n_obs:,} rows but the data have {complete:,} complete "
-                         "rows: fit it on the data frame this practical uses")
-    if hints:
-        return fallback(["Not yet: " + "; ".join(hints) + "."])
-    rd = " + ".join(["1", *sorted(got_rd)])
-    var1 = f", with level-1 variance {level1}" if level1 else ""
-    print(f"Correct: {response} ~ {' + '.join(sorted(got_fx)) or '1'} with random part ({rd} | {group}){var1}, "
-          f"fitted by {'REML' if reml else 'maximum likelihood'} on {model.n_obs:,} rows.")
-    return model
+    return hints
+
+
+def _rows_hint(model, data: pd.DataFrame, spec: dict) -> list:
+    fixed, random, level1 = spec.get("fixed") or [], spec.get("random") or [], spec.get("level1")
+    used = [spec["response"], spec["group"], *(v for t in fixed + random for v in t.split(":"))]
+    used += [v for v in _variables([level1.replace("~", "")]) if v in data] if level1 else []
+    complete = int(data[[c for c in dict.fromkeys(used) if c in data]].notna().all(axis=1).sum())
+    if model.n_obs != complete:
+        return [f"the model uses {model.n_obs:,} rows but the data have {complete:,} complete rows: fit it on "
+                "the data frame this practical uses"]
+    return []
 
 
 def _digits(tol: float) -> int:
@@ -200,8 +249,7 @@ def check_value(name: str, value: Any, expected: Any, *, tol: float, hint: str |
 
     Returns
     -------
-    The learner's value when it is right, otherwise ``expected`` (so the
-    cells below can go on).
+    The learner's ``value``, right or wrong.
 
     Examples
     --------
@@ -209,19 +257,28 @@ def check_value(name: str, value: Any, expected: Any, *, tol: float, hint: str |
     Correct: the VPC = 0.1911.
     >>> x = check_value("the VPC", 0.25, 0.19107, tol=5e-4, hint="divide by the total variance")
     Not yet: 0.2500 is not the VPC. Hint: divide by the total variance.
+    >>> x
+    0.25
     """
-    if is_blank(value):
-        print(_NOT_DONE)
-        return expected
-    exp = np.asarray(expected, dtype=float)
+    print(value_verdict(name, value, expected, tol=tol, hint=hint).message)
+    return value
+
+
+def _hinted(text: str, hint: str | None) -> str:
+    return text + (f" Hint: {hint.rstrip('.')}." if hint else "")
+
+
+def _as_numbers(name: str, value: Any, exp: np.ndarray, hint: str | None):
+    """``(numbers, None)`` or ``(None, message)`` for a learner's value (a wrong count of values gets the hint)."""
+    if value is None:
+        return None, (f"Not yet: {name} is None, not a number: the cell that should compute it gave nothing back "
+                      "(a print(...) or a function without return?). Store the number itself.")
     try:
         got = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         extra = (" That looks like a test result: its number is .statistic."
                  if isinstance(getattr(value, "statistic", None), (int, float)) else "")
-        print(f"Not yet: {name} should be a number, got {type(value).__name__}.{extra}")
-        return expected
-    d = 0 if tol >= 0.5 and np.all(np.asarray(value, dtype=float) % 1 == 0) else _digits(tol)
+        return None, f"Not yet: {name} should be a number, got {type(value).__name__}.{extra}"
     if got.shape != exp.shape:
         if exp.ndim == 0 and got.size == 1:
             got = got.reshape(())
@@ -229,9 +286,32 @@ def check_value(name: str, value: Any, expected: Any, *, tol: float, hint: str |
             got = got.reshape(exp.shape)
         else:
             should = "a single number" if exp.ndim == 0 else f"{exp.size:,} values"
-            print(f"Not yet: {name} should be {should}, got {got.size:,} values."
-                  + (f" Hint: {hint.rstrip('.')}." if hint else ""))
-            return expected
+            return None, _hinted(f"Not yet: {name} should be {should}, got {got.size:,} values.", hint)
+    return got, None
+
+
+def _wrong_route(name: str, got: np.ndarray, exp: np.ndarray, tol: float) -> str | None:
+    """A known wrong route to a scalar answer: a percentage for a proportion, or the wrong sign."""
+    if got.ndim != 0 or not np.all(np.isfinite(exp)):
+        return None
+    g, e = float(got), float(exp)
+    if abs(e) <= 1 and e != 0 and abs(g - 100 * e) <= 100 * tol:
+        return f"that looks like a percentage: give {name} as a proportion (divide by 100)"
+    if e != 0 and abs(g + e) <= tol:
+        return "the size is right but the sign is not: check which way round the difference goes"
+    return None
+
+
+def value_verdict(name: str, value: Any, expected: Any, *, tol: float, hint: str | None = None) -> Verdict:
+    """What :func:`check_value` says of ``value``."""
+    if is_blank(value):
+        return Verdict(False, False, _NOT_DONE)
+    exp = np.asarray(expected, dtype=float)
+    got, problem = _as_numbers(name, value, exp, hint)
+    if problem:
+        return Verdict(False, True, problem)
+    integers = tol >= 0.5 and np.all(np.isfinite(got)) and np.all(got % 1 == 0)
+    d = 0 if integers else _digits(tol)
     if got.ndim == 0:
         shown = f"{float(got):.{d}f}"
     elif got.size <= 6:
@@ -239,15 +319,14 @@ def check_value(name: str, value: Any, expected: Any, *, tol: float, hint: str |
     else:
         shown = f"({got.size:,} values)"
     if not np.all(np.isfinite(got)):
-        print(f"Not yet: {name} is not a finite number ({shown}).")
-        return expected
+        return Verdict(False, True, f"Not yet: {name} is not a finite number ({shown}).")
     if np.all(np.abs(got - exp) <= tol):
-        print(f"Correct: {name} = {shown}." if got.size <= 6 else f"Correct: {name} {shown}.")
-        return value
+        return Verdict(True, True, f"Correct: {name} = {shown}." if got.size <= 6 else f"Correct: {name} {shown}.")
     if got.size > 6:
         bad = int(np.sum(np.abs(got - exp) > tol))
-        print(f"Not yet: {bad:,} of the {got.size:,} values of {name} are not right."
-              + (f" Hint: {hint.rstrip('.')}." if hint else ""))
-        return expected
-    print(f"Not yet: {shown} is not {name}." + (f" Hint: {hint.rstrip('.')}." if hint else ""))
-    return expected
+        return Verdict(False, True, _hinted(f"Not yet: {bad:,} of the {got.size:,} values of {name} are not right.",
+                                            hint))
+    route = _wrong_route(name, got, exp, tol)
+    if route:
+        return Verdict(False, True, f"Not yet: {shown} is not {name}: {route}.")
+    return Verdict(False, True, _hinted(f"Not yet: {shown} is not {name}.", hint))

@@ -47,7 +47,7 @@ from ._scoring import (  # noqa: F401
     ANSWER_MIME, Outcome, _BadAnswer, _example, _example_value, answer_record, jsonable, score,
 )
 
-__all__ = ["quiz", "check", "list_questions", "start_assignment", "CheckResult", "Recorded", "Quiz",
+__all__ = ["quiz", "check", "list_questions", "start_assignment", "reveal", "CheckResult", "Recorded", "Quiz",
            "ANSWER_MIME"]
 
 ASSIGNMENT_MIME = "application/vnd.lemma.assignment+json"
@@ -418,3 +418,55 @@ def check(question_id: str, answer: Any) -> "CheckResult | Recorded":
             parts.append("Worked answer: " + q.key.explanation.strip())
     return CheckResult(q.id, jsonable(answer), out.correct, float(out.points), float(q.key.points),
                        "\n".join(p for p in parts if p), True, wrong_before + 1)
+
+
+def reveal(item_id: str, **inputs: Any) -> str:
+    """Show the worked answer of a quiz question or a notebook exercise, on request.
+
+    A wrong answer never shows the answer: ``lh.check`` adds the worked answer
+    from the third wrong try, ``lh.check_exercise`` likewise. ``reveal`` is
+    for when you have tried and want it now. It is refused during a summative
+    assignment.
+
+    Parameters
+    ----------
+    item_id : str
+        A question id (``'5.1.q3'``) or an exercise id (``'P5.1.vpc'``).
+    **inputs
+        For an exercise: what its check cell passes (``m0=m0``), from which
+        the answer is worked out.
+
+    Returns
+    -------
+    str
+        The worked answer (also printed).
+
+    Examples
+    --------
+    >>> text = reveal("5.1.q1")
+    Worked answer to 5.1.q1: VPC = 0.08977 / (0.08977 + 0.88506) = 0.08977 / 0.97483 = 0.0921.
+    Accepted: between 0.0911 and 0.0931.
+    """
+    if recording_only():
+        raise LemmaError("Answers are not shown during a summative assignment: you get feedback after it has "
+                         "been graded.")
+    from .exercises import is_exercise, reveal_exercise
+
+    if is_exercise(item_id):
+        text = reveal_exercise(item_id, **inputs)
+    else:
+        q = question(item_id)
+        if inputs:
+            raise LemmaError(f"{q.id} is a quiz question: reveal it with lh.reveal({q.id!r}) alone.")
+        text = (f"Worked answer to {q.id}: {q.key.explanation.strip() or '(none written)'}\n"
+                f"Accepted: {_accepted(q).rstrip('.')}.")
+    print(text)
+    return text
+
+
+def _accepted(q: Question) -> str:
+    if q.type == "numeric":
+        return f"between {q.key.low:.6g} and {q.key.high:.6g}"
+    if q.type in ("single", "multiple"):
+        return ", ".join(f"({o.label}) {o.text}" for o in q.options if o.label in q.key.correct)
+    return " or ".join(q.key.accept)

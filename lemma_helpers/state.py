@@ -8,8 +8,10 @@ functions do:
   as usual) and the student's **variant code**, if any (then
   ``lh.load_dataset`` returns the student's own version of the data, and
   says so);
-* the **tries**: wrong answers per quiz question, which decide when
-  ``lh.check`` adds the hint (second wrong try) and the worked answer (third);
+* the **tries**: wrong answers per quiz question and per exercise, which
+  decide when ``lh.check`` adds the hint (second wrong try) and the worked
+  answer (third), and when ``lh.check_exercise`` adds the worked answer
+  (third); and which exercises are **solved** (``lh.solved``);
 * the **question-bank folders** added with ``lh.add_question_bank``.
 
 ``lh.session()`` shows all of it; ``lh.reset_session()`` forgets it (as a
@@ -22,7 +24,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Session", "session", "reset_session"]
+__all__ = ["Session", "session", "reset_session", "solved"]
 
 
 @dataclass
@@ -32,7 +34,8 @@ class Session:
     assignment: str | None = None
     mode: str | None = None             # "summative" or "formative" once an assignment is started
     code: str | None = None             # the variant code given to lh.start_assignment
-    tries: dict = field(default_factory=dict)          # question id -> wrong tries so far
+    tries: dict = field(default_factory=dict)          # question or exercise id -> wrong tries so far
+    solved: set = field(default_factory=set)           # exercises whose last checked answer was right
     bank_folders: list = field(default_factory=list)   # folders given to lh.add_question_bank
 
     @property
@@ -51,6 +54,8 @@ class Session:
         wrong = {q: n for q, n in self.tries.items() if n}
         lines.append("Wrong tries so far: " + (", ".join(f"{q} {n}" for q, n in sorted(wrong.items()))
                                                if wrong else "none") + ".")
+        if self.solved:
+            lines.append("Exercises solved: " + ", ".join(sorted(self.solved)) + ".")
         if self.bank_folders:
             lines.append("Extra question banks: " + ", ".join(str(p) for p in self.bank_folders) + ".")
         return lines
@@ -92,9 +97,19 @@ def reset_session() -> None:
     """Forget the assignment, the variant code, the tries and the extra question banks, as a fresh kernel would."""
     _SESSION.assignment = _SESSION.mode = _SESSION.code = None
     _SESSION.tries.clear()
+    _SESSION.solved.clear()
     _SESSION.bank_folders.clear()
 
 
 def add_bank_folder(folder: Path) -> None:
     if folder not in _SESSION.bank_folders:
         _SESSION.bank_folders.append(folder)
+
+
+def solved(exercise_id: str) -> bool:
+    """Whether the last answer checked for an exercise (``lh.check_exercise``) was right, in this session.
+
+    A notebook shows what follows from an exercise only once it is solved:
+    ``if lh.solved("P5.1.lr"): display(lh.lr_test(ols, m0))``.
+    """
+    return exercise_id in _SESSION.solved

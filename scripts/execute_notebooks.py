@@ -3,9 +3,13 @@
     python scripts/execute_notebooks.py                 # every notebook
     python scripts/execute_notebooks.py 02 10           # the ones whose names start so
 
-Notebooks are committed executed (nbval compares against the stored outputs).
-Execution timestamps are not recorded, so re-running a notebook whose results
-did not change leaves its file unchanged. Needs LEMMA_DATA_DIR or network.
+Notebooks are committed executed (nbval compares against the stored outputs),
+except the cells where the reader answers the quiz (tagged ``quiz-answers``):
+they are run, then stored without outputs, so that no notebook shows a quiz
+verdict or a worked answer the reader has not earned (nbval ignores their
+output: they are also tagged ``nbval-ignore-output``). Execution timestamps are
+not recorded, so re-running a notebook whose results did not change leaves its
+file unchanged. Needs LEMMA_DATA_DIR or network.
 """
 from __future__ import annotations
 
@@ -21,9 +25,20 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 
 
+ANSWER_TAG = "quiz-answers"
+
+
 def strip_timing(nb) -> None:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+
+
+def strip_answers(nb) -> None:
+    """The reader's answer cells keep no output: it would show verdicts and worked answers."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and ANSWER_TAG in cell.metadata.get("tags", []):
+            cell.outputs = []
+            cell.execution_count = None
 
 
 def execute(path: Path) -> float:
@@ -34,6 +49,7 @@ def execute(path: Path) -> float:
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False, store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     strip_timing(nb)
+    strip_answers(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

@@ -41,8 +41,10 @@ writes ``notebooks/student/<same name>.ipynb`` from each of them:
   ``answer`` are kept so that a later run can find the exercises.
 
 Every check cell in the practicals accepts an unfinished ``...`` (it prints
-"Not done yet" and lets the notebook go on with the expected result), so a
-student copy runs from top to bottom without errors.
+"Not done yet" and hands back the learner's own ``...``), and every cell that
+needs an exercise's result starts with ``if lh.ready(...)`` or
+``if lh.solved(...)``, which says what is missing; so a student copy runs from
+top to bottom without errors and shows no result the learner has not made.
 
 Usage: ``python scripts/make_student_copies.py [--out DIR] [--no-model-answers] [NOTEBOOK ...]``
 (defaults: all practicals, ``notebooks/student``, with model answers).

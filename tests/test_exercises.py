@@ -17,16 +17,55 @@ def exam_null():
     return lh.fit("normexam ~ 1 + (1 | school)", data=lh.load_dataset("exam"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_session():
+    lh.reset_session()
+    yield
+    lh.reset_session()
+
+
 def test_value_exercise_right_wrong_and_unfinished(exam_null, capsys):
     assert lh.check_exercise("X.example.vpc", 0.16592, m=exam_null) == 0.16592
-    assert capsys.readouterr().out == "Correct: the VPC = 0.1659.\n"
+    assert capsys.readouterr().out == "Correct: the VPC = 0.1659.\n" and lh.solved("X.example.vpc")
     back = lh.check_exercise("X.example.vpc", 0.5, m=exam_null)
-    assert back == pytest.approx(exam_null.vpc())          # the expected value, so later cells run
+    assert back == 0.5 and not lh.solved("X.example.vpc")       # the learner's own value, never the expected one
     out = capsys.readouterr().out
     assert out == "Not yet: 0.5000 is not the VPC. Hint: divide the level-2 variance by the total variance.\n"
     assert "0.166" not in out                                # a wrong answer never shows the answer
-    lh.check_exercise("X.example.vpc", ..., m=exam_null)
+    assert lh.check_exercise("X.example.vpc", ..., m=exam_null) is Ellipsis
     assert capsys.readouterr().out.startswith("Not done yet")
+
+
+def test_the_worked_answer_comes_at_the_third_wrong_try_or_on_request(exam_null, capsys):
+    for answer in (0.5, 0.6):
+        lh.check_exercise("X.example.vpc", answer, m=exam_null)
+        assert "0.166" not in capsys.readouterr().out
+    lh.check_exercise("X.example.vpc", ..., m=exam_null)             # not an answer: not a try
+    assert "Worked answer" not in capsys.readouterr().out
+    lh.check_exercise("X.example.vpc", 0.7, m=exam_null)
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "Worked answer: divide the level-2 variance by the total variance; the VPC comes to 0.1659.")
+    lh.reset_session()
+    assert lh.reveal("X.example.vpc", m=exam_null).endswith("the VPC comes to 0.1659.")
+    lh.start_assignment("quiz-x")
+    with pytest.raises(lh.LemmaError, match="not shown during a summative assignment"):
+        lh.reveal("X.example.vpc", m=exam_null)
+
+
+def test_a_check_whose_inputs_are_not_done_says_so(capsys):
+    assert lh.check_exercise("X.example.vpc", 0.2, m=...) == 0.2
+    assert capsys.readouterr().out == ("This check needs m, which an earlier exercise has not made yet: finish that "
+                                       "exercise first, then run this check again.\n")
+
+
+def test_a_model_exercise_s_worked_answer_is_the_call(capsys):
+    lh.reset_session()
+    exam = lh.load_dataset("exam")
+    wrong = lh.fit("normexam ~ 1 + (1 | school)", data=exam)
+    for _ in range(3):
+        lh.check_exercise("P5.6.m1", wrong, data=exam)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        'Worked answer: lh.fit("normexam ~ standlrt + (1 | school)", data=...)')
 
 
 def test_unknown_exercise_and_wrong_inputs_are_explained(exam_null):

@@ -353,3 +353,44 @@ def test_executing_a_notebook_stores_no_widget_state(tmp_path):
     nb = nbformat.read(path, as_version=4)
     assert "widgets" not in nb.metadata
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[0].outputs[0]["data"]
+
+
+# ----- every exploration can reach the answers of the quiz questions that send the reader to it --------
+
+@pytest.fixture(scope="module")
+def ess_models(ess):
+    d = ess.dropna(subset=["age", "female"]).copy()
+    return {"m0": lh.fit("hedonism ~ 1 + (1 | country)", data=ess),
+            "rs": lh.fit("hedonism ~ age46 + (1 + age46 | country)", data=ess.dropna(subset=["age"])),
+            "quad": lh.fit("hedonism ~ age46 + female + (1 | country)", data=d, level1="~ 1 + age46")}
+
+
+def _middle(qid):
+    key = lh.list_questions(qid.rsplit(".q", 1)[0], with_key=True).set_index("id").loc[qid, "key"]
+    low, high = (float(x) for x in key.replace("between", "").split(" and "))
+    return low, high
+
+
+def _within(slider, value):
+    return slider.min <= value <= slider.max
+
+
+def test_every_exploration_reaches_its_questions_answers(ess, ess_models):
+    m0, rs, quad = ess_models["m0"], ess_models["rs"], ess_models["quad"]
+    low, high = _middle("5.1.q11")                    # sigma2_u where the VPC is 0.5
+    vpc = lh.explore_vpc(m0)
+    assert _within(vpc.sliders["sigma2_u"], high)
+    vpc.set(sigma2_u=(low + high) / 2)
+    assert vpc.numbers["vpc"] == pytest.approx(0.5, abs=0.01)
+    low, high = _middle("5.1.q10")                    # the group size at which k_j = 0.5
+    shrink = lh.explore_shrinkage(m0)
+    assert _within(shrink.sliders["n"], high)
+    low, high = _middle("5.3.q8")                     # the age of the smallest between-country variance
+    slopes = lh.explore_random_slopes(rs)
+    assert _within(slopes.sliders["corr"], -0.5)
+    slopes.set(corr=-0.5)
+    assert low <= 46 + slopes.numbers["turning_point"] <= high
+    level1 = lh.explore_level1_variance(quad)         # 5.5.q8: sigma_e01 can move above its fitted value
+    assert level1.sliders["sigma_e01"].max > max(level1.sliders["sigma_e01"].value, 0)
+    refit = lh.explore_refit(ess, "hedonism ~ 1 + (1 | country)")
+    assert refit.sliders["groups"].min <= 5 and refit.sliders["size"].min <= 10    # 5.1.q12's two data sets

@@ -21,10 +21,11 @@ Two kinds of exercise, each declared as a module-level object:
 The catalogue of exercises is read from these modules once (:func:`exercise_ids`);
 nothing registers itself at import.
 
-Each check prints one line of feedback and never raises for a wrong or
-unfinished answer, so a notebook runs from top to bottom; it returns the
-learner's answer when it is right and otherwise the expected one, so the cells
-below keep working.
+Each check prints feedback and never raises for a wrong or unfinished answer,
+so a notebook runs from top to bottom; it returns the learner's own answer,
+right or wrong, and never shows the expected one until the third wrong try
+(or ``lh.reveal``). Cells below that need an exercise's result start with
+``if lh.ready(m1=m1):``.
 """
 from __future__ import annotations
 
@@ -34,9 +35,12 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from .._bank import section_sort_key
 from .._validation import LemmaError, did_you_mean
-from ..practice import check_model, check_value
+from ..practice import Verdict, _digits, expected_formula, is_blank, model_verdict, value_verdict
+from ..state import session
 
 __all__ = ["check_exercise", "value_exercise", "model_exercise", "exercise_ids", "Exercise"]
 
@@ -108,8 +112,44 @@ def _exercise(exercise_id: str) -> Exercise:
     return _catalogue()[exercise_id]
 
 
+WORKED_FROM_TRY = 3        # wrong tries of an exercise before its worked answer is shown
+
+
+def _inputs_checked(ex: Exercise, inputs: dict) -> None:
+    missing = [n for n in ex.needs if n not in inputs]
+    extra = [n for n in inputs if n not in ex.needs]
+    if missing or extra:
+        call = ", ".join([repr(ex.id), "answer", *(f"{n}={n}" for n in ex.needs)])
+        raise LemmaError(f"The check of {ex.id} needs {', '.join(ex.needs) or 'nothing but the answer'}"
+                         + (f" (missing: {', '.join(missing)})" if missing else "")
+                         + (f" (not used: {', '.join(extra)})" if extra else "")
+                         + f". Call it as lh.check_exercise({call}).")
+
+
+def _unfinished_inputs(ex: Exercise, inputs: dict) -> list:
+    """The inputs a check needs that an earlier exercise has not made yet (still ``...`` or None)."""
+    return [n for n in ex.needs if n != "data" and (inputs[n] is None or is_blank(inputs[n]))]
+
+
+def _worked(ex: Exercise, inputs: dict) -> str:
+    """The worked answer of an exercise: how its answer is found, and (for a value) what it comes to."""
+    if ex.kind == "model":
+        return f"Worked answer: {expected_formula(ex.spec)}"
+    expected = np.asarray(ex.compute(**inputs), dtype=float)
+    shown = (f"{float(expected):.{_digits(ex.tol)}f}" if expected.ndim == 0 else
+             f"[{', '.join(f'{v:.{_digits(ex.tol)}f}' for v in expected.ravel()[:6])}"
+             + (", ...]" if expected.size > 6 else "]"))
+    return f"Worked answer: {(ex.hint or ex.what).rstrip('.')}; {ex.what} comes to {shown}."
+
+
+def _verdict(ex: Exercise, answer: Any, inputs: dict) -> Verdict:
+    if ex.kind == "model":
+        return model_verdict(answer, inputs["data"], ex.spec)
+    return value_verdict(ex.what, answer, ex.compute(**inputs), tol=ex.tol, hint=ex.hint)
+
+
 def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
-    """Check the answer to a notebook exercise and print one line of feedback.
+    """Check the answer to a notebook exercise and print feedback; return the learner's answer.
 
     Parameters
     ----------
@@ -125,14 +165,17 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
 
     Returns
     -------
-    The learner's answer when it is right, otherwise the expected answer (the
-    message says so), so that the cells below keep working.
+    The learner's ``answer``, right or wrong: a check never replaces it.
 
     Notes
     -----
     The expected answer is computed inside the package from ``inputs``; the
     check cell does not show it, and a wrong answer gets a hint, never the
-    answer. Value answers are compared within an absolute tolerance.
+    answer, until the third wrong try of the exercise in this session, which
+    adds the worked answer (``lh.reveal(exercise_id, ...)`` shows it on
+    request). Value answers are compared within an absolute tolerance. A
+    check whose inputs come from an exercise not done yet says so.
+    ``lh.solved(exercise_id)`` tells whether the last answer checked was right.
 
     Examples
     --------
@@ -143,17 +186,42 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
     Correct: the VPC = 0.1659.
     >>> x = lh.check_exercise("X.example.vpc", 0.83, m=m)
     Not yet: 0.8300 is not the VPC. Hint: divide the level-2 variance by the total variance.
+    >>> x
+    0.83
     """
     ex = _exercise(exercise_id)
-    missing = [n for n in ex.needs if n not in inputs]
-    extra = [n for n in inputs if n not in ex.needs]
-    if missing or extra:
-        call = ", ".join([repr(exercise_id), "answer", *(f"{n}={n}" for n in ex.needs)])
-        raise LemmaError(f"The check of {exercise_id} needs {', '.join(ex.needs) or 'nothing but the answer'}"
-                         + (f" (missing: {', '.join(missing)})" if missing else "")
-                         + (f" (not used: {', '.join(extra)})" if extra else "")
-                         + f". Call it as lh.check_exercise({call}).")
-    if ex.kind == "model":
-        return check_model(answer, data=inputs["data"], **ex.spec)
-    expected = ex.compute(**inputs)
-    return check_value(ex.what, answer, expected, tol=ex.tol, hint=ex.hint)
+    _inputs_checked(ex, inputs)
+    state = session()
+    unfinished = _unfinished_inputs(ex, inputs)
+    if unfinished:
+        state.solved.discard(ex.id)
+        print(f"This check needs {' and '.join(unfinished)}, which an earlier exercise has not made yet: finish "
+              "that exercise first, then run this check again.")
+        return answer
+    verdict = _verdict(ex, answer, inputs)
+    lines = [verdict.message]
+    if verdict.correct:
+        state.solved.add(ex.id)
+    else:
+        state.solved.discard(ex.id)
+        if verdict.done:
+            state.tries[ex.id] = state.tries.get(ex.id, 0) + 1
+            if state.tries[ex.id] >= WORKED_FROM_TRY:
+                lines.append(_worked(ex, inputs))
+    print("\n".join(lines))
+    return answer
+
+
+def reveal_exercise(exercise_id: str, **inputs: Any) -> str:
+    """The worked answer of an exercise (for :func:`lemma_helpers.reveal`)."""
+    ex = _exercise(exercise_id)
+    _inputs_checked(ex, inputs)
+    unfinished = _unfinished_inputs(ex, inputs)
+    if unfinished:
+        return (f"The worked answer of {ex.id} is computed from {' and '.join(unfinished)}, which an earlier "
+                "exercise has not made yet: finish that exercise first.")
+    return _worked(ex, inputs)
+
+
+def is_exercise(exercise_id: str) -> bool:
+    return isinstance(exercise_id, str) and exercise_id in _catalogue()

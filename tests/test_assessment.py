@@ -1,0 +1,73 @@
+"""An answer is earned, never shown: no committed notebook holds a quiz verdict or a worked answer, the concept
+notebooks ask rather than answer, and running a fresh student copy from top to bottom shows no answer."""
+import ast
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+CONCEPTS = sorted((ROOT / "notebooks").glob("0[0-7]_*.ipynb"))
+STUDENT = sorted((ROOT / "notebooks" / "student").glob("*.ipynb"))
+SHOWN = re.compile(r"Worked answer|recorded: |: correct \(|: not correct yet|application/vnd\.lemma\.answer\+json")
+
+
+def _outputs(path: Path):
+    for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+        for out in cell.get("outputs", []):
+            yield i, "".join(out.get("text", "")) + json.dumps(out.get("data", {}), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
+def test_no_committed_notebook_shows_a_verdict_or_a_worked_answer(path):
+    shown = [(i, SHOWN.search(text).group(0)) for i, text in _outputs(path) if SHOWN.search(text)]
+    assert shown == [], f"{path.name}: stored outputs show answers in cells {shown}"
+
+
+def _check_calls(source: str):
+    """(question id, answer source) of every lh.check call with a literal id."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and ast.unparse(node.func) == "lh.check" and len(node.args) == 2
+                and isinstance(node.args[0], ast.Constant)):
+            yield node.args[0].value, ast.unparse(node.args[1])
+
+
+@pytest.mark.parametrize("path", CONCEPTS, ids=lambda p: p.name)
+def test_the_concept_notebooks_ask_and_leave_the_answer_to_the_reader(path):
+    nb = nbformat.read(str(path), as_version=4)
+    answered = [(qid, answer) for c in nb.cells if c.cell_type == "code"
+                for qid, answer in _check_calls(c.source) if answer != "..."]
+    given = [line.strip() for c in nb.cells if c.cell_type == "code" and "quiz-answers" in c.metadata.get("tags", [])
+             for line in c.source.splitlines() if re.match(r'\s*"[^"]+\.q\d+":', line) and not line.strip().endswith("...,")]
+    assert answered == [] and given == [], (answered, given)
+    words = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Worked answers to" not in words and "Some answers" not in words
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.name)
+def test_running_a_fresh_student_copy_shows_no_answer(path, tmp_path):
+    """"Run All" on a copy whose exercises still hold ... : every cell runs, and nothing shows an exercise's
+    result, a check's verdict or a quiz answer."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(path), as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
+                   resources={"metadata": {"path": str(ROOT / "notebooks" / "student")}}).execute()
+    printed = "\n".join(text for i, text in _outputs_of(nb))
+    assert "Correct:" not in printed and "Worked answer" not in printed
+    assert "Not done yet" in printed and "which an exercise above has not made yet" in printed
+    assert not re.search(r"statistic = \d", printed)            # no likelihood ratio test of an exercise's model
+
+
+def _outputs_of(nb):
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            yield i, "".join(out.get("text", "")) + json.dumps(out.get("data", {}), ensure_ascii=False)
