@@ -2,8 +2,8 @@
 
 A learner who knows nothing should score about chance (25% on four options) whatever rule of thumb they
 follow. The two rules of thumb that test-wise learners use are "pick the longest option" and "pick the same
-letter every time"; over-correcting gives a third, "never pick the longest". These tests check the shipped
-bank (``lemma_helpers/quizzes/*.yaml``, not extra banks) against all three, and check that every option is
+letter every time"; over-correcting gives others ("never pick the longest", "pick the second longest"). These
+tests check the shipped bank (``lemma_helpers/quizzes/*.yaml``, not extra banks) against all three, and check that every option is
 distinct and has its own feedback. docs/QUIZZES.md ("Writing choice questions") states the rules for authors.
 
 Lengths are *visible* lengths (:func:`visible_length`): what a learner sees once Markdown and LaTeX are
@@ -74,21 +74,27 @@ def _key(q) -> int:
     return next(i for i, o in enumerate(q["options"]) if o.get("correct"))
 
 
-def _key_is_unique(q, pick) -> bool:
-    """Whether the option that ``pick`` (max or min) chooses by length is unique and right."""
+def _rank_is_key(q, rank: int) -> bool:
+    """Whether the option ranked ``rank`` by length (0 the longest, -1 the shortest) is the key, and the only
+    option of that length (a learner who picks by length cannot choose between tied options)."""
     lengths = _lengths(q)
-    best = pick(lengths)
-    return lengths.count(best) == 1 and lengths[_key(q)] == best
+    chosen = sorted(lengths, reverse=True)[rank]
+    return lengths.count(chosen) == 1 and lengths[_key(q)] == chosen
+
+
+def rank_score(questions, rank: int) -> float:
+    """The share a learner scores by always picking the option ranked ``rank`` by length."""
+    return sum(_rank_is_key(q, rank) for q in questions) / len(questions)
 
 
 def always_longest_score(questions) -> float:
     """The share a learner scores by always picking the longest option; a tie for longest scores nothing."""
-    return sum(_key_is_unique(q, max) for q in questions) / len(questions)
+    return rank_score(questions, 0)
 
 
 def always_shortest_score(questions) -> float:
     """The same for always picking the shortest option."""
-    return sum(_key_is_unique(q, min) for q in questions) / len(questions)
+    return rank_score(questions, -1)
 
 
 def key_positions(questions) -> dict:
@@ -120,10 +126,11 @@ def _made_up(qid, texts, key):
 def test_the_measures_count_ties_as_wrong_and_read_rendered_lengths():
     qs = [_made_up("X.q1", ["aa", "bbbb", "c", "dd"], 1),        # longest unique and right
           _made_up("X.q2", ["aaaa", "bbbb", "c", "dd"], 1),      # tied for longest: no point
-          _made_up("X.q3", ["aa", "bbbb", "c", "dd"], 2)]        # shortest unique and right
-    assert always_longest_score(qs) == pytest.approx(1 / 3)
-    assert always_shortest_score(qs) == pytest.approx(1 / 3)
-    assert key_positions(qs) == pytest.approx({"a": 0, "b": 2 / 3, "c": 1 / 3, "d": 0})
+          _made_up("X.q3", ["aa", "bbbb", "c", "dd"], 2),        # shortest unique and right
+          _made_up("X.q4", ["aaa", "bbbb", "c", "dd"], 3)]       # third longest, unique and right
+    assert always_longest_score(qs) == always_shortest_score(qs) == rank_score(qs, 2) == 1 / 4
+    assert rank_score(qs, 1) == 0
+    assert key_positions(qs) == pytest.approx({"a": 0, "b": 1 / 2, "c": 1 / 4, "d": 1 / 4})
     assert key_ratio(qs[0]) == 2 and key_ratio(qs[2]) == 0.25
     assert visible_length(r"$\sigma^2_{u}$") == visible_length("x2u") == 3
     assert visible_length("two  spaces\n and a *stress*") == len("two spaces and a stress")
@@ -140,7 +147,7 @@ def test_always_picking_the_longest_option_scores_at_most_35_percent():
     assert score <= MAX_STRATEGY_SCORE, (
         f"always picking the longest option scores {score:.0%} on the {len(SINGLE)} single-choice questions "
         f"(at most {MAX_STRATEGY_SCORE:.0%}); the key is the unique longest option in: "
-        + _ids_where(SINGLE, lambda q: _key_is_unique(q, max)))
+        + _ids_where(SINGLE, lambda q: _rank_is_key(q, 0)))
 
 
 def test_ruling_out_the_longest_option_does_not_help():
@@ -155,7 +162,18 @@ def test_always_picking_the_shortest_option_scores_at_most_35_percent():
     score = always_shortest_score(SINGLE)
     assert score <= MAX_STRATEGY_SCORE, (
         f"always picking the shortest option scores {score:.0%} (at most {MAX_STRATEGY_SCORE:.0%}); the key is "
-        "the unique shortest option in: " + _ids_where(SINGLE, lambda q: _key_is_unique(q, min)))
+        "the unique shortest option in: " + _ids_where(SINGLE, lambda q: _rank_is_key(q, -1)))
+
+
+def test_no_other_rule_by_length_scores_more_than_35_percent():
+    # shortening over-long keys can leave them all second-longest: a cue as good as "the longest"
+    fewest = min(len(q["options"]) for q in SINGLE)
+    scores = {rank: rank_score(SINGLE, rank) for rank in range(1, fewest - 1)}
+    high = {rank: score for rank, score in scores.items() if score > MAX_STRATEGY_SCORE}
+    assert not high, "; ".join(
+        f"always picking the option ranked {rank + 1} by length scores {score:.0%} (at most "
+        f"{MAX_STRATEGY_SCORE:.0%}): " + _ids_where(SINGLE, lambda q, rank=rank: _rank_is_key(q, rank))
+        for rank, score in high.items())
 
 
 def test_no_key_position_holds_more_than_35_percent_of_the_keys():
