@@ -78,7 +78,11 @@ class Question:
     hint: str
     feedback_wrong: str
     key: Key
-    compute: Any = None      # how the answer is computed from the data (numeric questions; see _variants)
+    compute: Any = None      # how the answer is computed from the data (numeric questions; see variant_keys)
+    params: Any = None       # the numbers a question on given numbers quotes (see variant_keys)
+    formula: str | None = None
+    formula_distractors: tuple = ()     # (formula, tolerance, feedback) of wrong routes on the params
+    templates: Any = None    # prompt and explanation with their {params} unfilled
 
     @property
     def labels(self) -> list:
@@ -139,6 +143,49 @@ def _text_distractors(items) -> tuple:
     return tuple((tuple(_normalise_text(f) for f in d["forms"]), d["feedback"]) for d in items or ())
 
 
+def _defaults(d: dict) -> dict:
+    return {name: spec["value"] for name, spec in (d.get("params") or {}).items()}
+
+
+def fill(text: str, specs: dict, values: dict, answer: float | None = None) -> str:
+    """``text`` with each ``{name}`` of a question's numbers (``values``, shown with the digits of their
+    ``specs``) and ``{answer}`` written in; other braces (LaTeX) are left alone."""
+    def one(m):
+        name = m.group(1)
+        if name == "answer" and answer is not None:
+            return f"{answer:.4g}"
+        if name not in values:
+            return m.group(0)
+        digits, value = int(specs[name].get("digits", 4)), values[name]
+        if digits == 0:
+            return f"{int(round(value)):,}" if abs(value) >= 10_000 else str(int(round(value)))
+        return f"{value:.{digits}f}"
+    return re.sub(r"\{([A-Za-z_]\w*)\}", one, text)
+
+
+def _fill(text: str, d: dict, answer: float | None = None) -> str:
+    """A template of a question on given numbers, filled with its default numbers."""
+    return fill(text, d.get("params") or {}, _defaults(d), answer)
+
+
+def _formula_distractors(d: dict) -> tuple:
+    tol = (d.get("answer") or {}).get("tolerance", 0.0)
+    return tuple((x["formula"], float(x.get("tolerance", tol)), x["feedback"]) for x in d.get("distractors") or ()
+                 if "formula" in x)
+
+
+def _numeric_key(d: dict) -> Key:
+    low, high = _interval(d["answer"])
+    distractors = _numeric_distractors([x for x in d.get("distractors") or () if "formula" not in x], d["answer"])
+    if d.get("params"):
+        from .answers import evaluate    # a question on given numbers: its formula's wrong routes at the defaults
+
+        p = _defaults(d)
+        distractors += tuple((evaluate(f, p) - t, evaluate(f, p) + t, _fill(fb, d)) for f, t, fb in _formula_distractors(d))
+    return Key(d["points"], low=low, high=high, explanation=_fill(d["explanation"], d, (low + high) / 2),
+               distractors=distractors)
+
+
 def _question_from_dict(d: dict, section: str, source: str) -> Question:
     qtype = d["type"]
     options = tuple(Option(o["label"], o["text"], bool(o.get("correct", False)), o["feedback"])
@@ -147,15 +194,16 @@ def _question_from_dict(d: dict, section: str, source: str) -> Question:
         key = Key(d["points"], correct=frozenset(o.label for o in options if o.correct),
                   explanation=d["explanation"])
     elif qtype == "numeric":
-        low, high = _interval(d["answer"])
-        key = Key(d["points"], low=low, high=high, explanation=d["explanation"],
-                  distractors=_numeric_distractors(d.get("distractors"), d["answer"]))
+        key = _numeric_key(d)
     else:
         key = Key(d["points"], accept=tuple(_normalise_text(a) for a in d["accept"]),
                   explanation=d["explanation"], distractors=_text_distractors(d.get("distractors")))
     number = int(d["id"].rsplit(".q", 1)[1])
-    q = Question(d["id"], section, number, qtype, d["kind"], d["prompt"].strip(), options,
-                 d.get("hint", "").strip(), d.get("feedback_wrong", "").strip(), key, d.get("compute"))
+    templates = ({"prompt": d["prompt"].strip(), "explanation": d["explanation"], "hint": d.get("hint", "").strip()}
+                 if d.get("params") else None)
+    q = Question(d["id"], section, number, qtype, d["kind"], _fill(d["prompt"].strip(), d), options,
+                 _fill(d.get("hint", "").strip(), d), _fill(d.get("feedback_wrong", "").strip(), d), key, d.get("compute"),
+                 d.get("params"), d.get("formula"), _formula_distractors(d), templates)
     _check_question(q, source)
     return q
 
@@ -169,6 +217,8 @@ def _check_question(q: Question, source: str) -> None:
         from .answers import check_spec
 
         check_spec(q.compute, where)
+    if q.params is not None or q.formula is not None:
+        _check_params(q, where)
     if not q.id.startswith(q.section + ".q"):
         raise LemmaError(f"{where}: the id must start with '{q.section}.q' (the file's section).")
     if len(set(q.labels)) != len(q.labels):
@@ -181,13 +231,41 @@ def _check_question(q: Question, source: str) -> None:
     if q.type == "numeric":
         if not k.low <= k.high:
             raise LemmaError(f"{where}: the accepted interval is empty ({k.low} > {k.high}).")
-        for low, high, _ in k.distractors:
+        for i, (low, high, _) in enumerate(k.distractors):
             if low <= k.high and k.low <= high:
                 raise LemmaError(f"{where}: distractor [{low}, {high}] overlaps the accepted answer.")
+            for low2, high2, _ in k.distractors[:i]:
+                if low <= high2 and low2 <= high:
+                    raise LemmaError(f"{where}: distractors [{low2:.6g}, {high2:.6g}] and [{low:.6g}, {high:.6g}] "
+                                     "overlap: an answer in both would get the feedback of the first only.")
     if q.type == "text":
         for forms, _ in k.distractors:
             if set(forms) & set(k.accept):
                 raise LemmaError(f"{where}: a distractor form is also an accepted form.")
+
+
+def _check_params(q: Question, where: str) -> None:
+    """A question on given numbers: numeric, with both params and a formula of them, the formula at the
+    defaults inside the accepted answer, and every param quoted in the prompt."""
+    from .answers import evaluate, names_in
+
+    if q.type != "numeric" or q.params is None or q.formula is None or q.compute is not None:
+        raise LemmaError(f"{where}: params: and formula: go together, on a numeric question without compute:.")
+    unknown = sorted(names_in(q.formula) - set(q.params))
+    if unknown:
+        raise LemmaError(f"{where}: the formula uses {', '.join(unknown)}, which params: does not define.")
+    value = evaluate(q.formula, {n: s["value"] for n, s in q.params.items()})
+    if not q.key.low - 1e-9 <= value <= q.key.high + 1e-9:
+        raise LemmaError(f"{where}: the formula gives {value:.6g} at the default params, outside the accepted "
+                         f"answer [{q.key.low:.6g}, {q.key.high:.6g}].")
+    quoted = set(re.findall(r"\{([A-Za-z_]\w*)\}", q.templates["prompt"]))
+    missing = sorted(set(q.params) - quoted)
+    if missing:
+        raise LemmaError(f"{where}: the prompt does not quote {', '.join('{' + m + '}' for m in missing)}.")
+    for spec in q.params.values():
+        low, high = spec.get("draw") or (spec["value"], spec["value"])
+        if not low <= high:
+            raise LemmaError(f"{where}: a draw: range must be [low, high], got {spec['draw']}.")
 
 
 def parse_bank(data: Any, source: str, section: str | None = None, *, check_schema: bool = True) -> tuple:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ._validation import LemmaError, did_you_mean, unknown_name
 from .state import session
-from .variants import KEEP_GROUPS, UNITS, normalise_code, variant_frame
+from .variants import VARIATIONS, normalise_code, variant_frame
 
 __all__ = ["list_datasets", "load_dataset", "codebook", "data_path", "register_dataset"]
 
@@ -511,11 +511,11 @@ def load_dataset(name: str, *, variant: str | None = None, quiet: bool = False) 
         :func:`codebook` describes the columns).
     variant : str, optional
         A variant code from your instructor (``'ABCD-EFGH'``): the dataset
-        as varied for you, a subset of its groups chosen by the code (15 of
-        the 20 ESS countries, 300 of the 508 schools, 50 of the 65 Exam
-        schools; every row of a kept group). After
-        ``lh.start_assignment(name, code=...)`` the assignment's code is used
-        without asking (``lh.session()`` shows it).
+        as varied for you: a subset of its groups chosen by the code (13 to 17
+        of the 20 ESS countries, 250 to 350 of the 508 schools, 40 to 55 of
+        the 65 Exam schools; every row of a kept group), with the response on a
+        scale of its own. After ``lh.start_assignment(name, code=...)`` the
+        assignment's code is used without asking (``lh.session()`` shows it).
     quiet : bool, default False
         Do not print the line that says a variant was loaded.
 
@@ -539,11 +539,12 @@ def load_dataset(name: str, *, variant: str | None = None, quiet: bool = False) 
     df = _load_cached(name, str(path)).copy()
     if variant is None:
         variant = session().code           # the code given to lh.start_assignment, if any
-    if variant is not None and name in KEEP_GROUPS:
+    if variant is not None and name in VARIATIONS:
         full = df[d.group].nunique()
         df = variant_frame(name, df, variant, d.group)
         if not quiet:
+            v = VARIATIONS[name]
             print(f"Loaded your variant {normalise_code(variant)} of {name}: {df[d.group].nunique()} of the {full} "
-                  f"{UNITS[name]}, {len(df):,} rows.")
+                  f"{v.units}, {len(df):,} rows, {v.response} on a scale of its own.")
     return df
 

@@ -42,6 +42,7 @@ from ._bank import (  # noqa: F401 - the bank's names are part of this module's 
 )
 from ._validation import LemmaError, unknown_name
 from .state import session
+from .variant_keys import original_answer, own_key, prompt_for, shown_options
 from .variants import normalise_code
 from ._scoring import (  # noqa: F401
     ANSWER_MIME, Outcome, _BadAnswer, _example, _example_value, answer_record, jsonable, score,
@@ -105,23 +106,25 @@ def _how_to_answer(q: Question) -> str:
     return f"Answer with {how}: {_example(q)}"
 
 
-def _question_text(q: Question) -> str:
-    kind = {"single": "single choice", "multiple": "choose all that apply", "numeric": "numeric",
-            "text": "short text"}[q.type]
-    lines = [f"{q.id} ({kind}, {_fmt_points(q.key.points)} {_plural(q.key.points)})", q.prompt]
-    lines += [f"  ({o.label}) {o.text}" for o in q.options]
+_KINDS = {"single": "single choice", "multiple": "choose all that apply", "numeric": "numeric",
+          "text": "short text"}
+
+
+def _question_text(q: Question, code: str | None = None) -> str:
+    """A question as text; with a variant ``code``, with that student's own numbers and order of options."""
+    lines = [f"{q.id} ({_KINDS[q.type]}, {_fmt_points(q.key.points)} {_plural(q.key.points)})", prompt_for(q, code)]
+    lines += [f"  ({label}) {o.text}" for label, o in shown_options(q, code)]
     lines.append(_how_to_answer(q))
     return "\n".join(lines)
 
 
-def _question_html(q: Question) -> str:
-    kind = {"single": "single choice", "multiple": "choose all that apply", "numeric": "numeric",
-            "text": "short text"}[q.type]
-    opts = "".join(f"<li><code>{o.label}</code>&nbsp; {markdown_html(o.text)[3:-4]}</li>" for o in q.options)
+def _question_html(q: Question, code: str | None = None) -> str:
+    opts = "".join(f"<li><code>{label}</code>&nbsp; {markdown_html(o.text)[3:-4]}</li>"
+                   for label, o in shown_options(q, code))
     opts = f"<ul style='list-style:none;padding-left:1em'>{opts}</ul>" if opts else ""
-    return (f"<div style='margin-bottom:1em'><p><strong>{q.id}</strong> <small>({kind}, "
-            f"{_fmt_points(q.key.points)} {_plural(q.key.points)})</small></p>{markdown_html(q.prompt)}{opts}"
-            f"<p><small>{html.escape(_how_to_answer(q))}</small></p></div>")
+    return (f"<div style='margin-bottom:1em'><p><strong>{q.id}</strong> <small>({_KINDS[q.type]}, "
+            f"{_fmt_points(q.key.points)} {_plural(q.key.points)})</small></p>{markdown_html(prompt_for(q, code))}"
+            f"{opts}<p><small>{html.escape(_how_to_answer(q))}</small></p></div>")
 
 
 @dataclass(frozen=True)
@@ -131,16 +134,17 @@ class Quiz:
     section: str
     title: str
     questions: tuple
+    code: str | None = None      # a variant code: each student's own numbers and order of options
 
     def __repr__(self) -> str:
         head = f"Quiz {self.section}: {self.title} ({len(self.questions)} questions)"
-        body = "\n\n".join(_question_text(q) for q in self.questions)
+        body = "\n\n".join(_question_text(q, self.code) for q in self.questions)
         return f"{head}\n{'=' * len(head)}\n\n{body}"
 
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
-        body = "".join(_question_html(q) for q in self.questions)
+        body = "".join(_question_html(q, self.code) for q in self.questions)
         return (f"<div class='lemma-quiz'><h4>Quiz {self.section}: {html.escape(self.title)}</h4>"
                 f"<p><small>Check each answer with <code>lh.check(id, answer)</code>; "
                 f"the feedback explains what a wrong answer usually means.</small></p>{body}</div>")
@@ -172,7 +176,7 @@ def quiz(section: str) -> Quiz:
     """
     s = _canonical_section(section)
     title, questions = _bank()[s]
-    return Quiz(s, title, questions)
+    return Quiz(s, title, questions, session().code)
 
 
 def list_questions(section: str | None = None, *, with_key: bool = False) -> pd.DataFrame:
@@ -401,21 +405,24 @@ def check(question_id: str, answer: Any) -> "CheckResult | Recorded":
                            f"No answer yet: replace `{'...' if answer is Ellipsis else 'None'}` with your answer. "
                            + _how_to_answer(q) + ".", valid=False, tries=session().tries.get(q.id, 0))
     _emit(answer_record(q.id, answer))
-    out = score(q, answer)
+    code = session().code                 # a variant: the student's own key, numbers and order of options
+    key = own_key(q, code)
+    out = score(q, original_answer(q, answer, code), key)
     if not out.valid:
         return CheckResult(q.id, jsonable(answer), False, 0.0, float(q.key.points), out.feedback, False,
                            session().tries.get(q.id, 0))
     wrong_before = session().tries.get(q.id, 0)
     parts = [out.feedback]
     if out.correct:
-        if q.key.explanation:
-            parts.append("Worked answer: " + q.key.explanation.strip())
+        if key.explanation:
+            parts.append("Worked answer: " + key.explanation.strip())
     else:
         session().tries[q.id] = wrong = wrong_before + 1
-        if wrong >= HINT_FROM_TRY and q.hint:
-            parts.append("Hint: " + q.hint)
-        if wrong >= WORKED_FROM_TRY and q.key.explanation:
-            parts.append("Worked answer: " + q.key.explanation.strip())
+        hint = prompt_for(q, code, "hint")
+        if wrong >= HINT_FROM_TRY and hint:
+            parts.append("Hint: " + hint)
+        if wrong >= WORKED_FROM_TRY and key.explanation:
+            parts.append("Worked answer: " + key.explanation.strip())
     return CheckResult(q.id, jsonable(answer), out.correct, float(out.points), float(q.key.points),
                        "\n".join(p for p in parts if p), True, wrong_before + 1)
 
@@ -445,7 +452,7 @@ def reveal(item_id: str, **inputs: Any) -> str:
     --------
     >>> text = reveal("5.1.q1")
     Worked answer to 5.1.q1: VPC = 0.08977 / (0.08977 + 0.88506) = 0.08977 / 0.97483 = 0.0921.
-    Accepted: between 0.0911 and 0.0931.
+    Accepted: between 0.0918851 and 0.0922851.
     """
     if recording_only():
         raise LemmaError("Answers are not shown during a summative assignment: you get feedback after it has "

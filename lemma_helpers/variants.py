@@ -4,11 +4,15 @@
   codes`` (:mod:`lemma_helpers.grade.codes`); a learner only types it in
   (:func:`normalise_code` reads it as typed).
 * **Variant data.** ``variant_frame(name, df, code)`` keeps a random subset of
-  the groups of a course dataset (15 of the 20 ESS countries, 300 of the 508
-  schools, 50 of the 65 Exam schools), chosen by a generator seeded from the
-  dataset's name and the code alone, so the student (who has the code) and the
-  grader (who recomputes it) get the same rows on every machine. Every row of a
-  kept group is kept: models fit as they do on the full data.
+  the groups of a course dataset (13 to 17 of the 20 ESS countries, 250 to 350
+  of the 508 schools, 40 to 55 of the 65 Exam schools) and puts the response on
+  a scale of its own (``a * y + b``, ``a`` between 0.8 and 1.25), all chosen by
+  a generator seeded from the dataset's name and the code alone, so the student
+  (who has the code) and the grader (who recomputes it) get the same rows on
+  every machine. Every row of a kept group is kept: models fit as they do on
+  the full data. The change of scale changes every estimate that has units (a
+  coefficient, a variance), so that one student's answers are not another's;
+  the subset changes the ones that have none (a VPC, a proportion).
 * **Computed keys.** A numeric question may say how its answer is computed
   from the data (``compute:`` in the bank, :mod:`lemma_helpers.answers`); the
   grader computes it on each student's variant.
@@ -17,14 +21,32 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ._validation import LemmaError
 
-KEEP_GROUPS = {"ess_hedonism": 15, "ssls": 300, "exam": 50}
-UNITS = {"ess_hedonism": "countries", "ssls": "schools", "exam": "schools"}
+@dataclass(frozen=True)
+class Variation:
+    """How a dataset varies between students: how many groups are kept, and the response's change of scale."""
+
+    groups: tuple        # (fewest, most) groups kept
+    response: str        # the response, rescaled as a * y + b
+    shift: float         # b is drawn from [-shift, shift]
+    units: str           # what the groups are, for messages
+    digits: int = 3      # the rescaled response is rounded to this many decimals
+
+
+VARIATIONS = {
+    "ess_hedonism": Variation((13, 17), "hedonism", 0.3, "countries"),
+    "ssls": Variation((250, 350), "score", 5.0, "schools"),
+    "exam": Variation((40, 55), "normexam", 0.3, "schools"),
+}
+SCALE = (0.8, 1.25)      # a is drawn log-uniformly from this range
+KEEP_GROUPS = {name: v.groups for name, v in VARIATIONS.items()}       # the datasets that have variants
+UNITS = {name: v.units for name, v in VARIATIONS.items()}
 _CODE = re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}$")
 
 
@@ -44,15 +66,20 @@ def _seed(name: str, code: str) -> int:
 
 
 def variant_frame(name: str, df: pd.DataFrame, code: str, group: str) -> pd.DataFrame:
-    """The rows of the groups that ``code`` keeps (see the module docstring)."""
+    """The rows of the groups that ``code`` keeps, with the response on the code's scale (see the module
+    docstring)."""
     code = normalise_code(code)
-    if name not in KEEP_GROUPS:
-        raise LemmaError(f"Dataset {name!r} has no variants; variants exist for {', '.join(KEEP_GROUPS)}.")
+    if name not in VARIATIONS:
+        raise LemmaError(f"Dataset {name!r} has no variants; variants exist for {', '.join(VARIATIONS)}.")
+    v = VARIATIONS[name]
     groups = sorted(df[group].dropna().unique(), key=str)
-    keep = min(KEEP_GROUPS[name], len(groups))
     rng = np.random.default_rng(_seed(name, code))
+    keep = min(int(rng.integers(v.groups[0], v.groups[1] + 1)), len(groups))
     chosen = set(np.asarray(groups, dtype=object)[np.sort(rng.choice(len(groups), size=keep, replace=False))])
+    scale = float(np.exp(rng.uniform(np.log(SCALE[0]), np.log(SCALE[1]))))
+    shift = float(rng.uniform(-v.shift, v.shift))
     out = df[df[group].isin(chosen)].copy()
     if isinstance(out[group].dtype, pd.CategoricalDtype):
         out[group] = out[group].cat.remove_unused_categories()
+    out[v.response] = (scale * out[v.response] + shift).round(v.digits)
     return out.reset_index(drop=True)

@@ -306,7 +306,7 @@ def test_list_questions_columns():
     assert row.options == ["a", "b", "c", "d"] and row.points == 1.0
     assert df.set_index("id").loc["5.1.q1", "options"] is None
     keyed = lh.list_questions("5.1", with_key=True).set_index("id")
-    assert keyed.loc["5.1.q1", "key"] == "between 0.0911 and 0.0931"
+    assert keyed.loc["5.1.q1", "key"] == "between 0.0918851 and 0.0922851"
     assert "0.08977 / (0.08977 + 0.88506)" in keyed.loc["5.1.q1", "explanation"]
 
 

@@ -69,32 +69,39 @@ def test_lemma_grade_secret_writes_a_strong_private_secret_once(tmp_path, capsys
 
 def test_variant_data_are_the_same_for_a_code_and_differ_between_codes():
     a = lh.load_dataset("ssls", variant="3IBC-XSJW")
-    assert a["schoolid"].nunique() == 300 and a.equals(lh.load_dataset("ssls", variant="3ibc-xsjw"))
+    assert a["schoolid"].nunique() == 254 and a.equals(lh.load_dataset("ssls", variant="3ibc-xsjw"))
     b = lh.load_dataset("ssls", variant=C.student_code(SECRET, "quiz-v51", "s002"))
     assert set(a["schoolid"]) != set(b["schoolid"])
     full = lh.load_dataset("ssls")
     sizes = full.groupby("schoolid", observed=True).size()
     kept = a.groupby("schoolid", observed=True).size()
     assert (kept.to_numpy() == sizes.loc[list(kept.index)].to_numpy()).all()     # whole schools are kept
-    assert lh.load_dataset("ess_hedonism", variant="3IBC-XSJW")["country"].nunique() == 15
+    both = a.merge(full[["caseid", "score"]], on="caseid", suffixes=("", "_full"))
+    scale, shift = np.polyfit(both["score_full"], both["score"], 1)               # the response on a scale of its own
+    assert np.abs(scale * both["score_full"] + shift - both["score"]).max() < 1e-3
+    assert 0.8 <= scale <= 1.25 and abs(scale - 1) > 0.01
+    countries = [lh.load_dataset("ess_hedonism", variant=C.student_code(SECRET, "quiz-v51", f"s{i:03d}"), quiet=True)
+                 ["country"].nunique() for i in range(20)]
+    assert min(countries) >= 13 and max(countries) <= 17 and len(set(countries)) > 1
     lh.start_assignment("quiz-v51", code="3IBC-XSJW")
     assert lh.load_dataset("ssls").equals(a)                             # the assignment's code is used
 
 
 def test_keys_agree_with_lme4_on_one_variant():
-    # R: v <- ssls[ssls$schoolid %in% <the 300 schools of code 3IBC-XSJW>, ]; lme4 1.1-31
-    #    m0 <- lmer(score ~ 1 + (1 | schoolid), v, REML = FALSE): deviance 167286.783318, s2_u 69.252053,
-    #    s2_e 254.219366, VPC 0.214090; m1 <- lmer(score ~ cohort90 + (1 | schoolid), v, REML = FALSE):
-    #    deviance 164000.505167, cohort90 1.213831, s2_u 54.932939; fall in s2_u 0.206768; LR 3286.2782
+    # R: v <- the variant's rows as lh.load_dataset("ssls", variant = "3IBC-XSJW") gives them (254 schools, the
+    #    score on the code's scale, written to CSV); lme4 1.1-31:
+    #    m0 <- lmer(score ~ 1 + (1 | schoolid), v, REML = FALSE): deviance 142290.287907, s2_u 38.265949,
+    #    s2_e 166.814636, VPC 0.186590; m1 <- lmer(score ~ cohort90 + (1 | schoolid), v, REML = FALSE):
+    #    deviance 139280.313407, cohort90 0.985607, s2_u 29.209086; fall in s2_u 0.236682; LR 3009.9745
     v = lh.load_dataset("ssls", variant="3IBC-XSJW")
-    assert len(v) == 19876
+    assert len(v) == 17804
     keys = A.variant_keys(A.load_assignment(EXAMPLE / "quiz-v51.yaml"), "3IBC-XSJW")
     middle = {q: (k.low + k.high) / 2 for q, k in keys.items()}
-    assert middle["V5.1.q1"] == pytest.approx(0.214090, abs=1e-6)
-    assert middle["V5.1.q2"] == pytest.approx(69.252053, abs=1e-4)
-    assert middle["V5.1.q3"] == pytest.approx(1.213831, abs=1e-6)
-    assert middle["V5.1.q4"] == pytest.approx(0.206768, abs=1e-6)
-    assert middle["V5.1.q5"] == pytest.approx(3286.2782, abs=1e-3)
+    assert middle["V5.1.q1"] == pytest.approx(0.186590, abs=1e-6)
+    assert middle["V5.1.q2"] == pytest.approx(38.265949, abs=1e-4)
+    assert middle["V5.1.q3"] == pytest.approx(0.985607, abs=1e-6)
+    assert middle["V5.1.q4"] == pytest.approx(0.236682, abs=1e-6)
+    assert middle["V5.1.q5"] == pytest.approx(3009.9745, abs=1e-3)
 
 
 def test_the_bank_s_answers_are_the_computed_values_on_the_full_data():
@@ -115,7 +122,7 @@ def test_every_student_has_their_own_key_and_right_answers_fail_on_another_s():
 
 
 def test_a_variant_assignment_needs_compute_rules_and_a_secret(tmp_path):
-    (tmp_path / "a.yaml").write_text("assignment: x\nvariants: true\nquestions: [5.1.q1]\n")
+    (tmp_path / "a.yaml").write_text("assignment: x\nvariants: true\nquestions: [5.1.q2]\n")
     with pytest.raises(lh.LemmaError, match="needs at least one question with a compute: rule"):
         A.load_assignment(tmp_path / "a.yaml")
     (tmp_path / "subs").mkdir()
@@ -135,7 +142,7 @@ def test_codes_and_key_commands(tmp_path, capsys):
     assert G.main(["key", "--assignment", str(EXAMPLE / "quiz-v51.yaml"), "--student", "s001",
                    "--secret-file", str(tmp_path / "secret")]) == 0
     out = capsys.readouterr().out
-    assert "variant code 3IBC-XSJW" in out and "V5.1.q1: between 0.21209 and 0.21609  (computed on the variant)" in out
+    assert "variant code 3IBC-XSJW" in out and "V5.1.q1: between 0.18459 and 0.18859  (computed on the variant)" in out
 
 
 # ----- grading a class: each against their own key; shared codes and no code are caught ----------------

@@ -39,7 +39,7 @@ import yaml
 
 from .. import _bank as B
 from .._validation import LemmaError
-from ..answers import compute_values
+from ..variant_keys import keys_for, varies
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _FIELDS = ("assignment", "title", "due", "mode", "partial_credit", "questions", "key", "variants")
@@ -143,9 +143,10 @@ def load_assignment(path: str | Path) -> Assignment:
     variants = data.get("variants", False)
     if not isinstance(variants, bool):
         raise _fail(where, "`variants:` is true or false.")
-    if variants and not any(B.question(q).compute for q in order):
-        raise _fail(where, "`variants: true` needs at least one question with a compute: rule (see docs/VARIANTS.md); "
-                           "none of the listed questions has one.")
+    if variants and not any(varies(B.question(q)) for q in order):
+        raise _fail(where, "`variants: true` needs at least one question with a compute: rule or with params: "
+                           "drawn per student, so that keys differ between students (see docs/VARIANTS.md); none of "
+                           "the listed questions has one.")
     title = data.get("title") or aid
     return Assignment(aid, str(title), tuple(order), keys, due, mode, partial, variants)
 
@@ -205,14 +206,10 @@ def partial_points(chosen: Any, correct: frozenset, labels: list, points: float)
 
 
 def variant_keys(a: Assignment, code: str) -> dict:
-    """The keys of one student's variant: every question with a ``compute:`` rule gets its answer computed
-    on the data of ``code``; the others keep the assignment's key."""
-    computed = [qid for qid in a.questions if B.question(qid).compute]
-    specs = [B.question(qid).compute for qid in computed]
+    """The keys of one student's variant: every question on the data computed on the data of ``code``, every
+    question on given numbers on the code's numbers, the others the assignment's key (its points kept)."""
+    questions = [B.question(qid) for qid in a.questions]
+    varying = [q for q in questions if varies(q)]
     keys = dict(a.keys)
-    for qid, spec, value in zip(computed, specs, compute_values(specs, code)):
-        tol = float(spec["tolerance"])
-        keys[qid] = B.Key(points=a.keys[qid].points, low=value - tol, high=value + tol,
-                          explanation=f"Computed from the models on your variant of the data ({code}): "
-                                      f"{value:.6g}.")
+    keys.update(keys_for(varying, code, {q.id: a.keys[q.id].points for q in varying}))
     return keys

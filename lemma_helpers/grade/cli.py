@@ -9,6 +9,7 @@ from typing import Sequence
 
 from .. import _bank as B
 from .._validation import LemmaError
+from ..variant_keys import varies
 from .assignment import load_assignment, template, variant_keys
 from .codes import read_secret, student_code, write_secret
 from .execute import Limits
@@ -83,11 +84,17 @@ def _variants_main(command: str, argv: list) -> int:
         print(f"assignment {assignment.id}, student {a.student}, variant code {code}")
         for qid in assignment.questions:
             print(f"{qid}: {_describe(qid, keys[qid])}"
-                  + ("  (computed on the variant)" if B.question(qid).compute else ""))
+                  + _own(B.question(qid)))
     except LemmaError as err:
         print(f"lemma-grade {command}: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _own(q) -> str:
+    if q.compute:
+        return "  (computed on the variant)"
+    return "  (on this student's own numbers)" if varies(q) else ""
 
 
 def _describe(qid: str, key) -> str:

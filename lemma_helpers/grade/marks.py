@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .. import _bank as B
 from .. import _scoring as S
+from ..variant_keys import original_answer
 from .._validation import LemmaError
 from .assignment import partial_points
 from .results import Mark
@@ -76,6 +77,18 @@ def unmarked(answers: dict, marking: Marking) -> list:
         notes.append(f"answers to questions that are not part of {what} were not marked: "
                      + ", ".join(sorted(outside, key=question_order)[:30]) + (" ..." if len(outside) > 30 else ""))
     return notes
+
+
+def in_bank_labels(answers: dict, code: str | None) -> dict:
+    """A variant student's answers to choice questions, from the labels of their own order of the options
+    (:func:`lemma_helpers.variant_keys.option_order`) back to the bank's labels."""
+    if not code:
+        return answers
+    out = {}
+    for qid, given in answers.items():
+        q = _known(qid)
+        out[qid] = [original_answer(q, a, code) for a in given] if q is not None else given
+    return out
 
 
 def _known(qid):

@@ -32,13 +32,14 @@ import nbformat
 
 from .. import _bank as B
 from .._validation import LemmaError
+from ..variant_keys import varies
 from . import sandbox as _sandbox
 from .assignment import Assignment, load_assignment, variant_keys, with_key_file
 from .codes import read_secret, student_code
 from .execute import Limits, Runs, run_all, run_async
 from .exports import EXPORTS
 from .layouts import find_submissions, unzip
-from .marks import Marking, combine, mark_answers, unmarked
+from .marks import Marking, combine, in_bank_labels, mark_answers, unmarked
 from .notebooks import read_all
 from .results import Journal, Submission, merge
 from .roster import load_roster, owners
@@ -113,7 +114,7 @@ def plan(settings: Settings) -> Plan:
         key = {**B.shipped_key(), **a.keys}
         overridden = set(overrides) | {q for q in a.questions if a.keys[q] is not B.question(q).key}
         if a.variants:
-            overridden |= {q for q in a.questions if B.question(q).compute}
+            overridden |= {q for q in a.questions if varies(B.question(q))}
     else:
         key = {**B.shipped_key(), **overrides}
         overridden = set(overrides)
@@ -244,10 +245,12 @@ def score(found: Collected, results: dict, p: Plan) -> list:
             sub.problem("no notebook was submitted", "missing")
         if p.students is not None and student is None:
             sub.note("not on the roster: check the name of the file or folder")
-        key, variant = p.key, ""
+        key, variant, code = p.key, "", None
         if p.secret is not None:
             key, variant = _variant_key(sub, p, found)
-        marked = [(part.student, part, mark_answers(part.answers, key, p.marking, part.counts)) for part in parts]
+            code = student_code(p.secret, p.marking.assignment.id, owner)
+        marked = [(part.student, part, mark_answers(in_bank_labels(part.answers, code), key, p.marking, part.counts))
+                  for part in parts]
         for note in unmarked(sub.answers, p.marking):
             sub.note(note)
         name = (student.name if student else "") or (es[0].name if es else "")
