@@ -17,7 +17,8 @@ A roster is read as the platform exported it (:func:`load_roster`):
     Canvas's gradebook export: ``Student`` (``Last, First``), ``ID`` (the
     user id), ``SIS User ID``, ``SIS Login ID``, ``Section``, ...; its
     ``Points Possible`` row is skipped; the id is the SIS User ID, else the
-    SIS Login ID, else the user id.
+    SIS Login ID, else the user id; the course's test student (``Student,
+    Test``) is left out.
 
 With a roster the gradebook has one row per student on it, those who did not
 submit included (status ``missing``). A submission is matched
@@ -113,7 +114,8 @@ def load_roster(path: str | Path) -> list:
     students, seen = [], set()
     for i, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if isinstance(v, str)}
-        if fmt == "canvas" and "points possible" in row.get("student", "").lower():
+        if fmt == "canvas" and ("points possible" in row.get("student", "").lower()
+                                or row.get("student") == "Student, Test"):      # Canvas's own test student
             continue
         if not any(row.values()):
             continue
