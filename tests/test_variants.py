@@ -192,3 +192,23 @@ def test_the_example_notebook_asks_exactly_the_assignment_s_questions():
     asked = re.findall(r'lh\.check\("([^"]+)"', code)
     assert asked == list(A.load_assignment(EXAMPLE / "quiz-v51.yaml").questions)
     assert 'lh.start_assignment("quiz-v51", code=' in code
+
+
+def test_no_code_says_whether_start_assignment_ran_without_its_code(tmp_path):
+    """Issue #25: 'lh.start_assignment(..., code=...) was not run' was said of a notebook where it ran without
+    a code; the note now tells the two apart."""
+    (tmp_path / "secret").write_bytes(SECRET)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(new_notebook(cells=[new_code_cell("import lemma_helpers as lh\nlh.start_assignment('quiz-v51')"),
+                                       new_code_cell("lh.check('V5.1.q1', 0.19)")]), str(subs / "s001.ipynb"))
+    nbformat.write(new_notebook(cells=[new_code_cell("import lemma_helpers as lh"),
+                                       new_code_cell("lh.check('V5.1.q1', 0.19)")]), str(subs / "s002.ipynb"))
+    with contextlib.redirect_stdout(io.StringIO()), in_process():
+        assert G.main([str(subs), "--out", str(tmp_path / "out" / "grades.csv"), "--assignment",
+                       str(EXAMPLE / "quiz-v51.yaml"), "--secret-file", str(tmp_path / "secret"), "--quiet"]) == 0
+    fb = tmp_path / "out" / "feedback"
+    assert ('no variant code was recorded: lh.start_assignment("quiz-v51") ran without code="..." (the code was '
+            'not given)') in (fb / "s001.md").read_text()
+    assert 'no variant code was recorded: lh.start_assignment("quiz-v51", code="...") was not run' in (
+        fb / "s002.md").read_text()

@@ -135,6 +135,9 @@ def draw(stats: list, path: Path) -> None:
     disc = [s.discrimination if s.discrimination is not None else 0.0 for s in stats]
     right.barh(ys, disc, color=["#c0504d" if d < 0 else "#9bbb59" for d in disc])
     right.axvline(0, color="grey", lw=1)
+    for y, s in zip(ys, stats):
+        if s.discrimination is None:
+            right.text(0.03, y, "not computable (no spread)", va="center", fontsize=8, color="grey")
     right.set(xlim=(-1, 1), xlabel="discrimination (corrected item-total r)")
     fig.suptitle(f"Item analysis: {stats[0].students if stats else 0} students")
     fig.tight_layout()
