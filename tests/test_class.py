@@ -155,7 +155,9 @@ def test_moodle_and_canvas_import_files(moodle_run):
     rows = list(csv.reader(open(out / "moodle_grades.csv", newline="")))
     assert rows[0] == E.MOODLE_COLUMNS
     assert rows[1][:7] == ["Participant 101", "Amy Adams", "amy@uni.example", "", "2", "2", "Yes"]
-    assert rows[2][:6] == ["Participant 102", "Ben Brown", "ben@uni.example", "", "0", "2"]
+    # issue #25: a student with no submission has an empty Grade (Moodle leaves it alone), not 0
+    assert rows[2][:6] == ["Participant 102", "Ben Brown", "ben@uni.example", "", "", "2"]
+    assert all(r[8] for r in rows[1:])            # Last modified (grade) filled: Moodle takes the grades
     assert rows[3][:3] == ["Participant 999", "Zed Zorn", ""] and len(rows) == 4
     canvas = list(csv.reader(open(out / "canvas_grades.csv", newline="")))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Quiz 5.1"]
@@ -195,10 +197,13 @@ def test_written_answers_round_trip(tmp_path, capsys):
          "About a fifth of the variance lies between schools.", ""),
         ("amy", "2", "**Question 2.** Which schools differ from the average?", "(not answered)", "")]
     sheet = (out / "marking_sheet.csv").read_text()
-    (out / "marked.csv").write_text(sheet.replace('schools.,,', 'schools.,2,good').replace("(not answered),,",
-                                                                                           "(not answered),0,"))
+    # issue #25: the sheet has a max per item (1 without an assignment) and a status; grades_final.csv has the
+    # columns a platform import needs
+    (out / "marked.csv").write_text(sheet.replace('schools.,1,,,new', 'schools.,1,1,good,new').replace(
+        "(not answered),1,,,new", "(not answered),1,0,,new"))
     assert G.main(["merge", str(out / "grades.csv"), str(out / "marked.csv"), "--out", str(out / "final.csv")]) == 0
-    assert (out / "final.csv").read_text() == "student,status,5.1.q2,written,total\namy,ok,1,2,3\n"
+    assert (out / "final.csv").read_text() == ("student,name,email,platform_id,status,5.1.q2,automatic,written,total,"
+                                               "maximum\namy,amy,,,ok,1,1,1,2,3\n")
     assert "merged the marks of 2 written answer(s) for 1 student(s)" in capsys.readouterr().out
     (out / "unmarked.csv").write_text(sheet)
     assert G.main(["merge", str(out / "grades.csv"), str(out / "unmarked.csv"), "--out", str(out / "f2.csv")]) == 2

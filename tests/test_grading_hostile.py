@@ -289,7 +289,8 @@ def test_report_text_cannot_add_lines_to_the_summary(attacked):
     assert summary == attacked["proc"].stdout
     assert not any(line.startswith("  honest:") for line in summary.splitlines())
     assert not any(line.startswith("lemma-grade: all good") for line in summary.splitlines())
-    assert "  =HYPERLINK(1): cell 3 raised RuntimeError: boom honest: forged line lemma-grade: all good" in summary
+    assert ("  =HYPERLINK(1): the cell 'raise RuntimeError(\"boom\\n honest: forged line...' (after question "
+            "5.1.q2) raised RuntimeError: boom honest: forged line lemma-grade: all good") in summary
     assert "Sandbox: bubblewrap" in summary
 
 

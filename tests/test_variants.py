@@ -4,6 +4,7 @@ The example bank and assignment are those of docs/examples/variants (section V5.
 on the school leavers data, each with a compute: rule).
 """
 import contextlib
+import re
 import importlib
 import io
 from pathlib import Path
@@ -105,9 +106,30 @@ def test_keys_agree_with_lme4_on_one_variant():
 
 
 def test_the_bank_s_answers_are_the_computed_values_on_the_full_data():
-    for qid in [f"V5.1.q{i}" for i in range(1, 6)]:
-        q = B.question(qid)
-        assert q.key.low <= answers.compute_value(q.compute, None) <= q.key.high, qid
+    """For every question on the data, the self-test key (and each wrong route's feedback interval) holds what
+    its compute: rule gives on the full data."""
+    computed = [q for q in B._questions().values() if q.compute]
+    assert len(computed) >= 20
+    for q, (value, wrong) in zip(computed, answers.compute_values([q.compute for q in computed], None)):
+        assert q.key.low <= value <= q.key.high, q.id
+        if isinstance(q.compute["value"], str):
+            assert len(q.key.distractors) == len(wrong), q.id
+            assert all(low <= w <= high for (low, high, _), w in zip(q.key.distractors, wrong)), q.id
+
+
+def test_every_shipped_numeric_question_has_a_key_of_its_own_for_each_student():
+    """Summative-ready: every numeric question of the shipped sections varies between students, and a question on
+    the data never quotes a number in its prompt."""
+    from lemma_helpers.variant_keys import keys_for, varies
+
+    numeric = [q for q in B._questions().values() if q.type == "numeric" and not q.section.startswith("V")]
+    assert numeric and all(varies(q) for q in numeric), [q.id for q in numeric if not varies(q)]
+    for q in numeric:
+        if q.compute:
+            assert not re.search(r"\d\.\d{2}", q.prompt), (q.id, q.prompt)
+    given = [q for q in numeric if q.params]
+    a, b = keys_for(given, "3IBC-XSJW", routes=False), keys_for(given, "ABCD-EFGH", routes=False)
+    assert all(a[q.id].low != b[q.id].low for q in given if any(s.get("draw") for s in q.params.values()))
 
 
 def test_every_student_has_their_own_key_and_right_answers_fail_on_another_s():
@@ -199,3 +221,23 @@ def test_the_example_notebook_asks_exactly_the_assignment_s_questions():
     asked = re.findall(r'lh\.check\("([^"]+)"', code)
     assert asked == list(A.load_assignment(EXAMPLE / "quiz-v51.yaml").questions)
     assert 'lh.start_assignment("quiz-v51", code=' in code
+
+
+def test_no_code_says_whether_start_assignment_ran_without_its_code(tmp_path):
+    """Issue #25: 'lh.start_assignment(..., code=...) was not run' was said of a notebook where it ran without
+    a code; the note now tells the two apart."""
+    (tmp_path / "secret").write_bytes(SECRET)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(new_notebook(cells=[new_code_cell("import lemma_helpers as lh\nlh.start_assignment('quiz-v51')"),
+                                       new_code_cell("lh.check('V5.1.q1', 0.19)")]), str(subs / "s001.ipynb"))
+    nbformat.write(new_notebook(cells=[new_code_cell("import lemma_helpers as lh"),
+                                       new_code_cell("lh.check('V5.1.q1', 0.19)")]), str(subs / "s002.ipynb"))
+    with contextlib.redirect_stdout(io.StringIO()), in_process():
+        assert G.main([str(subs), "--out", str(tmp_path / "out" / "grades.csv"), "--assignment",
+                       str(EXAMPLE / "quiz-v51.yaml"), "--secret-file", str(tmp_path / "secret"), "--quiet"]) == 0
+    fb = tmp_path / "out" / "feedback"
+    assert ('no variant code was recorded: lh.start_assignment("quiz-v51") ran without code="..." (the code was '
+            'not given)') in (fb / "s001.md").read_text()
+    assert 'no variant code was recorded: lh.start_assignment("quiz-v51", code="...") was not run' in (
+        fb / "s002.md").read_text()

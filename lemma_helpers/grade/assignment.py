@@ -14,6 +14,10 @@ An assignment file (YAML) names the questions of one graded piece of work::
     key:                            # optional: replacement answers, as in a --key file
       5.1.q1: {value: 0.105, tolerance: 0.001}
     variants: false                 # true: per-student data and keys (docs/VARIANTS.md)
+    written: {1: 2, default: 1}     # points of the written answers (Markdown cells tagged `answer`), by
+                                    # item number in the notebook; items not listed: default (1)
+    moodle: {maximum_grade: 10}     # Moodle's "Maximum grade" of the assignment: points are scaled to it
+    canvas: {assignment_id: 12345}  # the Canvas assignment to fill (its column "Title (12345)")
 
 ``lemma-grade DIR --assignment A.yaml`` then grades exactly these questions,
 with these points, in this order: the gradebook has a fixed set of columns
@@ -42,7 +46,8 @@ from .._validation import LemmaError
 from ..variant_keys import keys_for, varies
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_FIELDS = ("assignment", "title", "due", "mode", "partial_credit", "questions", "key", "variants")
+_FIELDS = ("assignment", "title", "due", "mode", "partial_credit", "questions", "key", "variants", "written",
+           "moodle", "canvas")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,14 @@ class Assignment:
     mode: str = "formative"
     partial_credit: bool = False
     variants: bool = False      # each student gets a variant of the data (a code) and their own computed keys
+    written: dict = field(default_factory=dict)     # written item number -> points (others: written_default)
+    written_default: float = 1.0
+    moodle_maximum: float | None = None             # Moodle's maximum grade, to scale the points to
+    canvas_id: str = ""                             # the Canvas assignment's id
+
+    def written_points(self, item: int) -> float:
+        """The points of written answer ``item`` (1, 2, ... in the notebook)."""
+        return self.written.get(int(item), self.written_default)
 
     @property
     def max_points(self) -> float:
@@ -148,7 +161,50 @@ def load_assignment(path: str | Path) -> Assignment:
                            "drawn per student, so that keys differ between students (see docs/VARIANTS.md); none of "
                            "the listed questions has one.")
     title = data.get("title") or aid
-    return Assignment(aid, str(title), tuple(order), keys, due, mode, partial, variants)
+    written, default = _written(data.get("written"), where)
+    moodle, canvas = _platforms(data, where)
+    return Assignment(aid, str(title), tuple(order), keys, due, mode, partial, variants, written, default,
+                      moodle, canvas)
+
+
+def _positive(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
+
+
+def _written(spec, where: str) -> tuple:
+    """``({item: points}, default)`` from ``written: {1: 2, 3: 0.5, default: 1}``."""
+    if spec is None:
+        return {}, 1.0
+    how = "`written:` gives the points of written answers by item number, e.g. `written: {1: 2, default: 1}`"
+    if not isinstance(spec, dict):
+        raise _fail(where, how + ".")
+    points, default = {}, 1.0
+    for item, pts in spec.items():
+        if not _positive(pts) and not (item != "default" and pts == 0):
+            raise _fail(where, f"{how}; {item}: {pts!r} is not a positive number.")
+        if item == "default":
+            default = float(pts)
+        elif isinstance(item, int) and not isinstance(item, bool) and item >= 1:
+            points[item] = float(pts)
+        else:
+            raise _fail(where, f"{how}; {item!r} is not an item number (1, 2, ...) or default.")
+    return points, default
+
+
+def _platforms(data: dict, where: str) -> tuple:
+    """Moodle's maximum grade and the Canvas assignment id, from ``moodle:`` and ``canvas:``."""
+    moodle, canvas = data.get("moodle") or {}, data.get("canvas") or {}
+    if not (isinstance(moodle, dict) and set(moodle) <= {"maximum_grade"}
+            and (not moodle or _positive(moodle["maximum_grade"]))):
+        raise _fail(where, "`moodle:` is `{maximum_grade: 10}`: the assignment's Maximum grade in Moodle "
+                           "(Grade > Type: Point), a positive number.")
+    cid = canvas.get("assignment_id") if isinstance(canvas, dict) else None
+    if not (isinstance(canvas, dict) and set(canvas) <= {"assignment_id"}
+            and (not canvas or (isinstance(cid, (int, str)) and str(cid).isdigit()))):
+        raise _fail(where, "`canvas:` is `{assignment_id: 12345}`: the number at the end of the assignment's "
+                           "address in Canvas (.../assignments/12345).")
+    maximum = float(moodle["maximum_grade"]) if moodle else None
+    return maximum, str(cid) if cid is not None else ""
 
 
 def _qid(text: str, where: str) -> str:

@@ -105,7 +105,9 @@ def _merge_main(argv: list) -> int:
     p = argparse.ArgumentParser(
         prog="lemma-grade merge",
         description="Add the marks of a filled-in marking sheet (marking_sheet.csv, one row per written answer) "
-                    "to a gradebook: a 'written' column, and the total updated.")
+                    "to a gradebook: grades_final.csv with name, email, platform_id, automatic, written, total "
+                    "and maximum; the feedback files and zips get the marks and comments, and the platform files "
+                    "of the grading run (--export) are written again beside --out with the written marks.")
     p.add_argument("gradebook", help="grades.csv written by lemma-grade")
     p.add_argument("sheet", help="the marking sheet with its marks column filled in")
     p.add_argument("--out", required=True, help="the merged gradebook to write (a new file)")
@@ -179,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "one gradebook row per student on it, missing ones included")
     p.add_argument("--export", nargs="+", choices=["moodle", "canvas"], default=[], metavar="PLATFORM",
                    help="also write grade-import files for moodle and/or canvas")
+    p.add_argument("--missing-zero", action="store_true",
+                   help="in the platform files, 0 for a student on the roster with no submission (default: an "
+                        "empty cell, which Moodle and Canvas leave alone)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks to run at once (default 1)")
     p.add_argument("--sandbox", choices=["auto", "bwrap"], default="auto",
                    help="run each submission in a bubblewrap sandbox (the default; refuses to grade where "
@@ -210,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         grade(directory, a.out, key_file=a.key, questions=a.questions, assignment=assignment, roster=a.roster,
               exports=a.export, secret_file=a.secret_file, limits=limits, jobs=a.jobs, reveal=a.reveal_answers,
               keep_executed=not a.no_executed, quiet=a.quiet, sandbox="none" if a.no_sandbox else "auto",
-              resume=a.resume)
+              resume=a.resume, missing_zero=a.missing_zero)
     except LemmaError as err:
         print(f"lemma-grade: {err}", file=sys.stderr)
         return 2

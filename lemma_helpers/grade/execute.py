@@ -72,12 +72,39 @@ def _kill(proc) -> None:
         pass
 
 
-def code_to_cell(text: str, code: list) -> str:
-    """The runner numbers code cells; a learner counts every cell: 'code cell 2' -> 'cell 3' when a Markdown
-    cell comes first."""
+_CHECK = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.-]{1,40})["']""")
+
+
+def _checks(source: str) -> list:
+    return _CHECK.findall(source or "")
+
+
+def cell_label(nb, code: list, k: int) -> str:
+    """Code cell ``k`` (0-based) of ``nb`` as a learner finds it in JupyterLab, which shows no cell numbers:
+    the first line of its code and the question it answers (or comes before or after)."""
+    cells = [nb.cells[i].get("source", "") for i in code]
+    first = next((ln.strip() for ln in cells[k].splitlines() if ln.strip()), "")
+    first = first if len(first) <= 50 else first[:47] + "..."
+    label = f"the cell '{first}'" if first else f"the empty cell {code[k] + 1}"
+    here = _checks(cells[k])
+    after = next((q for c in cells[k + 1:] for q in _checks(c)), None)
+    before = next((q for c in reversed(cells[:k]) for q in reversed(_checks(c))), None)
+    if here:
+        return f"{label} (question {', '.join(dict.fromkeys(here))})"
+    if after:
+        return f"{label} (before question {after})"
+    return f"{label} (after question {before})" if before else label
+
+
+def code_to_cell(text: str, code: list, nb=None) -> str:
+    """The runner numbers code cells; a learner sees neither numbers nor code-cell counts. With the notebook
+    ``nb``: 'code cell 2' -> "the cell 'vpc = s2u / (s2u + s2e)' (before question 5.1.q1)" (:func:`cell_label`);
+    without it, the cell's place among all cells ('cell 3' when a Markdown cell comes first)."""
     def fix(m):
         k = int(m.group(1)) - 1
-        return f"cell {code[k] + 1}" if 0 <= k < len(code) else m.group(0)
+        if not 0 <= k < len(code):
+            return m.group(0)
+        return cell_label(nb, code, k) if nb is not None else f"cell {code[k] + 1}"
     return re.sub(r"\bcode cell (\d+)", fix, text)
 
 
@@ -118,7 +145,7 @@ class _Stream:
         self.done = self.done or bool(msg.get("done"))
         if isinstance(msg.get("problem"), str):
             status = msg.get("status") if msg.get("status") in RUNNER_STATUSES else "errors"
-            self.sub.problem(code_to_cell(msg["problem"], self.code), status)
+            self.sub.problem(code_to_cell(msg["problem"], self.code, self.nb), status)
         index = msg.get("cell")
         if isinstance(index, int) and 0 <= index < len(self.code) and isinstance(msg.get("outputs"), list):
             cell = self.nb.cells[self.code[index]]

@@ -85,7 +85,7 @@ def _n(count: int, noun: str) -> str:
 
 
 def summary(subs, marks, columns, key, *, overrides, key_file, out, directory, seconds, skipped, sandbox,
-            notes=(), assignment=None) -> str:
+            notes=(), assignment=None, problems=()) -> str:
     """The text printed at the end and saved as ``grading_summary.txt``."""
     possible = sum(key[c].points for c in columns)
     totals = [sum(m.points for m in marks[s.student].values()) for s in subs]
@@ -114,6 +114,10 @@ def summary(subs, marks, columns, key, *, overrides, key_file, out, directory, s
     for s in subs:
         counts[s.status] = counts.get(s.status, 0) + 1
     lines.append("Status: " + ", ".join(f"{st} {counts[st]}" for st in STATUSES if st in counts))
+    if problems:
+        lines.append(f"Roster problems ({len(problems)}): each graded under the name it came with, joined to no "
+                     "student")
+        lines += [f"  {clean_text(p, 400)}" for p in problems]
     broken = [s for s in subs if s.problems]
     if broken:
         lines.append(f"Problems in {len(broken)} submission(s) (each scored what it could):")

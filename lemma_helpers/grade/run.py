@@ -42,7 +42,7 @@ from .layouts import find_submissions, unzip
 from .marks import Marking, combine, in_bank_labels, mark_answers, unmarked
 from .notebooks import read_all
 from .results import Journal, Submission, merge
-from .roster import load_roster, owners
+from .roster import assign, load_roster
 from .text import clean_text, file_names
 
 
@@ -63,6 +63,7 @@ class Settings:
     quiet: bool = False
     sandbox: str = "auto"        # "auto"/"bwrap": bubblewrap, refusing where it cannot run; "none": plain processes
     resume: bool = False
+    missing_zero: bool = False   # platform files: 0 for a student with no submission (else left empty)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class Collected:
     notebooks: list               # [(file id, file name, bytes or None, problem or None)]
     names: dict                   # owner -> file name of their feedback and executed copy
     name_notes: list
+    roster_problems: list = field(default_factory=list)   # ambiguous or unmatched submissions (roster.assign)
+    roster_notes: list = field(default_factory=list)
 
 
 @dataclass
@@ -163,12 +166,14 @@ def collect(directory: Path, students: list | None, scratch: Path, exclude: tupl
         raise LemmaError(f"No submitted notebooks (*.ipynb) in {directory}"
                          + (f"; it holds {', '.join(clean_text(x, 40) for x in skipped[:5])}" if skipped else
                             ", which is empty") + ". Point lemma-grade at the folder of submissions.")
-    by_owner = owners(entries, students)
+    matched = assign(entries, students)
+    by_owner = matched.by_owner
     files = {owner: [(owner if len(es) == 1 else f"{owner}/{e.path.name}", e) for e in es]
              for owner, (_, es) in by_owner.items()}
     notebooks = read_all([(fid, e.path) for fs in files.values() for fid, e in fs])
     names, name_notes = file_names(list(by_owner))
-    return Collected(layout, skipped, by_owner, files, notebooks, names, name_notes)
+    return Collected(layout, skipped, by_owner, files, notebooks, names, name_notes, matched.problems,
+                     matched.notes)
 
 
 def _sandbox_mode(choice: str) -> tuple:
@@ -268,8 +273,10 @@ def _variant_key(sub: Submission, p: Plan, found: Collected) -> tuple:
     if sub.status == "missing":
         return key, ""
     if not used:
-        sub.note("no variant code was recorded (lh.start_assignment(..., code=...) was not run): the "
-                 "notebook used the full data, not your variant, so computed answers will not match")
+        why = (f"lh.start_assignment(\"{a.id}\") ran without code=\"...\" (the code was not given)" if sub.declared
+               else f"lh.start_assignment(\"{a.id}\", code=\"...\") was not run")
+        sub.note(f"no variant code was recorded: {why}, so the notebook used the full data, not your variant, "
+                 "and computed answers will not match")
         return key, "no code"
     if used == [code]:
         return key, "ok"

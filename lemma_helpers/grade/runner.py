@@ -53,6 +53,7 @@ from nbclient.util import ensure_async  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
 ANSWER_MIME = "application/vnd.lemma.answer+json"
+ASSIGNMENT_MIME = "application/vnd.lemma.assignment+json"     # what lh.start_assignment records
 KERNEL_NAME = "lemma-grade"
 MAX_ANSWERS = 2000            # answer records kept per notebook
 MAX_ANSWER_BYTES = 20_000     # size of one answer record
@@ -188,8 +189,8 @@ def _plain(answer) -> bool:
 
 def _tidy(content: dict, answer: bool) -> None:
     """Keep an output's payloads plain: of an answer record only the question id and an answer of a shape
-    ``lh.check`` makes (else a line saying it was dropped), and of other payloads only text (a JSON output is
-    replaced by a line saying so)."""
+    ``lh.check`` makes (else a line saying it was dropped), of an ``lh.start_assignment`` record only its three
+    short strings, and of other payloads only text (a JSON output is replaced by a line saying so)."""
     data = content.get("data")
     if not isinstance(data, dict):
         return
@@ -201,7 +202,13 @@ def _tidy(content: dict, answer: bool) -> None:
         else:
             data.pop(ANSWER_MIME, None)
             data["text/plain"] = "[lemma-grade: an answer record that lh.check does not make was dropped]"
-    for mime in [m for m, v in data.items() if m != ANSWER_MIME and not isinstance(v, str)]:
+    started = data.get(ASSIGNMENT_MIME)
+    if isinstance(started, dict) and set(started) <= {"assignment", "mode", "code"} and all(
+            isinstance(v, str) and len(v) <= 64 for v in started.values()):
+        data[ASSIGNMENT_MIME] = dict(started)       # the assignment and variant code: kept as lh makes them
+    else:
+        data.pop(ASSIGNMENT_MIME, None)
+    for mime in [m for m, v in data.items() if m not in (ANSWER_MIME, ASSIGNMENT_MIME) and not isinstance(v, str)]:
         del data[mime]
         data.setdefault("text/plain", "[lemma-grade: a JSON output was dropped]")
 

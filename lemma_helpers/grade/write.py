@@ -12,10 +12,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from .exports import EXPORTS, feedback_archives
-from .marking import write_marking_sheet
+from .exports import feedback_archives
 from .marks import question_order, total
 from .report import feedback_text, summary, write_gradebook
+from .roundtrip import write_round_trip
 from .text import clean_text, csv_safe
 
 
@@ -48,14 +48,6 @@ def write_feedback(out_dir: Path, graded: list, columns: list, names: dict, reve
     return texts
 
 
-def _sheet_rows(graded: list) -> list:
-    rows = []
-    for g in graded:
-        for _, part, _ in g.parts:
-            rows += [(g.sub.student, g.name, part.file, *item) for item in part.written]
-    return rows
-
-
 def write_all(out: Path, graded: list, found, plan, settings, *, notes: list, sandbox: str, directory: Path,
               seconds: float) -> str:
     """Write every output of the run; returns the summary (also saved as ``grading_summary.txt``)."""
@@ -70,17 +62,8 @@ def write_all(out: Path, graded: list, found, plan, settings, *, notes: list, sa
     texts = write_feedback(out.parent, graded, columns, found.names, settings.reveal, marking)
     platforms = {g.sub.student: g.platform for g in graded}
     written = [p.name for p in feedback_archives(out.parent, texts, platforms, found.names)]
-    sheet = _sheet_rows(graded)
-    if sheet:
-        write_marking_sheet(out.with_name("marking_sheet.csv"), sheet)
-        written.append(f"marking_sheet.csv ({len(sheet)} written answers to mark; then lemma-grade merge)")
-    maximum = sum(plan.key[c].points for c in columns)
-    rows = [(g.sub.student, g.student, g.platform, g.sub.status, total(g.marks)) for g in graded]
-    title = a.title if a is not None else "lemma-grade"
-    for name in settings.exports:
-        export = EXPORTS[name]
-        n = export.write(out.with_name(export.file), rows, title, maximum)
-        written.append(export.report(n, len(graded)))
+    more, trip_notes, problems = write_round_trip(out, graded, found, plan, settings, columns)
+    written += more
     present = sum(1 for s in subs if s.status != "missing")
     if marking.columns is None:
         notes = notes + ["no --assignment, --key or --questions: every question anyone answered counts (a "
@@ -96,9 +79,10 @@ def write_all(out: Path, graded: list, found, plan, settings, *, notes: list, sa
     strangers = [o for o, (st, _) in found.by_owner.items() if roster and st is None]
     if strangers:
         notes.append("submissions from names not on the roster: " + ", ".join(clean_text(x, 40) for x in strangers))
+    notes += trip_notes + found.roster_notes
     notes.append("also written: " + ", ".join(written))
     text = summary(subs, marks, columns, plan.key, overrides=plan.overrides, key_file=settings.key_file, out=out,
                    directory=directory, seconds=seconds, skipped=found.skipped, sandbox=sandbox, notes=notes,
-                   assignment=a)
+                   assignment=a, problems=problems)
     (out.parent / "grading_summary.txt").write_text(text, encoding="utf-8")
     return text
