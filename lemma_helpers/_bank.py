@@ -490,6 +490,12 @@ def question(qid: str) -> Question:
     return _questions()[s]
 
 
+def same_answer(a: Key, b: Key) -> bool:
+    """Whether two keys accept the same answers (points and feedback aside): a key file that repeats the shipped
+    answer keeps the shipped feedback."""
+    return (a.correct, a.low, a.high, a.accept) == (b.correct, b.low, b.high, b.accept)
+
+
 def shipped_key() -> dict:
     """The self-test key that ships with the package: ``{question id: Key}``."""
     return {qid: q.key for qid, q in _questions().items()}

@@ -332,8 +332,14 @@ def start_assignment(name: str, *, mode: str = "summative", code: str | None = N
     Assignment quiz-5.1: your answers are recorded, and you get feedback once it has been graded.
     >>> check("5.1.q1", 0.092)
     5.1.q1: answer recorded. It is marked when the assignment quiz-5.1 is graded; the last answer you give counts.
+
+    A summative session stays summative; a practice run is a session of its own:
+
+    >>> from lemma_helpers import reset_session
+    >>> reset_session()
     >>> start_assignment("quiz-5.1", mode="formative")
     Assignment quiz-5.1 (practice): lh.check gives feedback as usual.
+    >>> reset_session()
     """
     if not isinstance(name, str) or not name.strip():
         raise TypeError(f"The assignment name is a string such as 'quiz-5.1', got {name!r}.")
@@ -342,6 +348,10 @@ def start_assignment(name: str, *, mode: str = "summative", code: str | None = N
     if code is not None:
         code = normalise_code(code)
     state = session()
+    if state.summative and mode != "summative":
+        raise LemmaError(f"This session started the summative assignment {state.assignment}: it stays summative "
+                         "until the kernel restarts, and lh.check only records answers. For a practice run, use a "
+                         "notebook of its own.")
     state.assignment, state.mode, state.code = name.strip(), mode, code
     message = (f"Assignment {name.strip()}: your answers are recorded, and you get feedback once it has been "
                "graded." if mode == "summative" else

@@ -100,6 +100,12 @@ def test_summative_mode_records_without_a_verdict(capsys):
         assert "correct" not in repr(lh.check("5.1.q2", label)).lower()
     with pytest.raises(lh.LemmaError, match="not shown during a summative assignment"):
         lh.list_questions("5.1", with_key=True)
+    with pytest.raises(lh.LemmaError, match="stays summative until the kernel restarts"):
+        lh.start_assignment("quiz-5.1", mode="formative")       # no switching to get verdicts
+    assert isinstance(lh.check("5.1.q1", 0.0921), Q.Recorded)
+    with pytest.raises(lh.LemmaError, match="not shown during a summative assignment"):
+        lh.reveal("5.1.q1")
+    lh.reset_session()                                          # a fresh kernel: a practice run
     lh.start_assignment("quiz-5.1", mode="formative")
     assert lh.check("5.1.q1", 0.0921).correct
 
@@ -173,3 +179,26 @@ def test_summative_checks_record_questions_that_only_the_grader_knows(capsys):
     assert "no answer yet" in repr(lh.check("W9.q3", ...))
     with pytest.raises(TypeError):
         lh.check(5, 1)
+
+
+def test_the_summary_names_a_wrong_assignment_a_mode_switch_and_a_missing_start(tmp_path):
+    from inprocess import in_process
+
+    (tmp_path / "a.yaml").write_text(ASSIGNMENT)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbs = {"right": "lh.start_assignment('quiz-5.1')", "typo": "lh.start_assignment('quiz-5.2')",
+           "switch": "lh.start_assignment('quiz-5.1', mode='formative')", "none": "pass"}
+    for name, start in nbs.items():
+        nb = new_notebook(cells=[new_code_cell("import lemma_helpers as lh\n" + start),
+                                 new_code_cell("lh.check('5.1.q2', 'c')")])
+        nbformat.write(nb, str(subs / f"{name}.ipynb"))
+    with in_process():
+        assert G.main([str(subs), "--out", str(tmp_path / "out" / "grades.csv"), "--assignment",
+                       str(tmp_path / "a.yaml"), "--quiet"]) == 0
+    summary = (tmp_path / "out" / "grading_summary.txt").read_text()
+    problems = summary.split("Problems in ")[1]
+    assert "typo: started as assignment 'quiz-5.2', not 'quiz-5.1'" in problems
+    assert "switch: switched to formative mode in a summative assignment" in problems
+    assert 'none: lh.start_assignment("quiz-5.1") never ran' in problems
+    assert "right:" not in problems

@@ -224,18 +224,36 @@ def with_key_file(a: Assignment, overrides: dict) -> Assignment:
 
 
 def template(sections: list, *, assignment: str = "my-assignment", mode: str = "summative") -> str:
-    """A starting assignment file: every question of ``sections`` with its shipped answer, to edit."""
+    """A starting assignment file: every question of ``sections`` with its shipped answer, to edit.
+
+    A summative template gives each student a variant (``variants: true``): every question on the data or
+    on given numbers then has a key of each student's own, computed at grading, so it has no line under
+    ``key:``; the other questions keep their shipped answers there (see :func:`public_keys`).
+    """
     secs = [B._canonical_section(s) for s in sections]
+    summative = mode == "summative"
     lines = ["# Assignment file for lemma-grade (see docs/GRADING.md). Edit it: remove the questions you do",
              "# not want, change points, and replace the shipped answers under key: (students have those).",
              f"assignment: {assignment}", f"title: {assignment}", "due: ''", f"mode: {mode}",
-             "partial_credit: false", "questions:"]
+             "partial_credit: false"]
+    if summative:
+        lines += ["# each student gets a code (lemma-grade codes), their own data, numbers and order of options",
+                  "variants: true"]
+    lines.append("questions:")
     qs = [q for s in secs for q in B._bank()[s][1]]
     lines += [f"  - {q.id}" if q.key.points == 1 else f"  - {q.id}: {{points: {q.key.points:g}}}" for q in qs]
     lines.append("key:")
     for q in qs:
-        lines.append(f"  {q.id}: {_spec(q)}   # {q.type}: {_one_line(q.prompt)}")
+        if summative and varies(q):
+            lines.append(f"  # {q.id}: each student's own key ({'on their data' if q.compute else 'on their numbers'})")
+        else:
+            lines.append(f"  {q.id}: {_spec(q)}   # {q.type}: {_one_line(q.prompt)}")
     return "\n".join(lines) + "\n"
+
+
+def public_keys(sections: list) -> list:
+    """The questions of ``sections`` whose key is the same for every student and ships with the package."""
+    return [q.id for s in sections for q in B._bank()[B._canonical_section(s)][1] if not varies(q)]
 
 
 def _spec(q) -> str:

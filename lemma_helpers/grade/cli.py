@@ -10,7 +10,7 @@ from typing import Sequence
 from .. import _bank as B
 from .._validation import LemmaError
 from ..variant_keys import varies
-from .assignment import load_assignment, template, variant_keys
+from .assignment import load_assignment, public_keys, template, variant_keys
 from .codes import read_secret, student_code, write_secret
 from .execute import Limits
 from .marking import merge_marks
@@ -46,6 +46,13 @@ def _template_main(argv: list) -> int:
         Path(a.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    public = public_keys(a.sections) if a.mode == "summative" else []
+    if public:
+        print(f"lemma-grade template: warning: {len(public)} question(s) ({', '.join(public[:6])}"
+              f"{' ...' if len(public) > 6 else ''}) have one key for everyone, which ships with the package: a "
+              "student can read it. Their options are shuffled for each student, but for secret keys replace them "
+              "under key: or write questions of your own in a bank kept on the grading machine (LEMMA_QUIZ_DIRS; "
+              "docs/QUIZZES.md).", file=sys.stderr)
     return 0
 
 

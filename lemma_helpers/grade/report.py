@@ -91,7 +91,8 @@ def summary(subs, marks, columns, key, *, overrides, key_file, out, directory, s
     totals = [sum(m.points for m in marks[s.student].values()) for s in subs]
     src = "the shipped self-test key"
     if assignment is not None:
-        changed = sum(1 for q in assignment.questions if assignment.keys[q] is not B.question(q).key)
+        changed = sum(1 for q in assignment.questions if not B.same_answer(assignment.keys[q], B.question(q).key)
+                      or assignment.keys[q].points != B.question(q).key.points)
         src = (f"assignment {assignment.id} ({len(assignment.questions)} questions, {assignment.mode}; "
                f"{changed} answer(s) or points set by the assignment)")
     if overrides:

@@ -41,6 +41,12 @@ class Submission:
         self.problems.append(clean_text(text))
         self.statuses.append(status)
 
+    def flag(self, text: str) -> None:
+        """A problem with how the notebook was done (not how it ran): listed with the problems, status unchanged."""
+        text = clean_text(text)
+        if text not in self.problems:
+            self.problems.append(text)
+
     def note(self, text: str) -> None:
         """Add a note once (the same note twice is kept once)."""
         if text not in self.notes:

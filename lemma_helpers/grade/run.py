@@ -39,6 +39,7 @@ from .codes import read_secret, student_code
 from .execute import Limits, Runs, run_all, run_async
 from .exports import EXPORTS
 from .layouts import find_submissions, unzip
+from .integrity import findings, shared_codes
 from .marks import Marking, combine, in_bank_labels, mark_answers, unmarked
 from .notebooks import read_all
 from .results import Journal, Submission, merge
@@ -115,12 +116,12 @@ def plan(settings: Settings) -> Plan:
     if a is not None:
         a = with_key_file(a, overrides)
         key = {**B.shipped_key(), **a.keys}
-        overridden = set(overrides) | {q for q in a.questions if a.keys[q] is not B.question(q).key}
+        overridden = {q for q in a.questions if not B.same_answer(a.keys[q], B.question(q).key)}
         if a.variants:
             overridden |= {q for q in a.questions if varies(B.question(q))}
     else:
         key = {**B.shipped_key(), **overrides}
-        overridden = set(overrides)
+        overridden = {q for q, k in overrides.items() if not B.same_answer(k, B.question(q).key)}
     scope = None
     if a is None and (overrides or settings.questions):
         scope = frozenset(overrides) | frozenset(expand_questions(settings.questions))
@@ -239,7 +240,11 @@ def _platform(name: str, entries: list) -> dict:
 
 
 def score(found: Collected, results: dict, p: Plan) -> list:
-    """The score stage: one :class:`Graded` per student, each notebook scored once against the student's key."""
+    """The score stage: one :class:`Graded` per student, each notebook scored once against the student's key,
+    and how each started the assignment checked (:mod:`~lemma_helpers.grade.integrity`)."""
+    a = p.marking.assignment
+    codes = {owner: student_code(p.secret, a.id, owner) for owner in found.by_owner} if p.secret else {}
+    owner_of = {c: o for o, c in codes.items()}
     graded = []
     for owner, (student, es) in found.by_owner.items():
         parts = [results[fid] for fid, _ in found.files[owner]]
@@ -250,41 +255,35 @@ def score(found: Collected, results: dict, p: Plan) -> list:
             sub.problem("no notebook was submitted", "missing")
         if p.students is not None and student is None:
             sub.note("not on the roster: check the name of the file or folder")
-        key, variant, code = p.key, "", None
-        if p.secret is not None:
-            key, variant = _variant_key(sub, p, found)
-            code = student_code(p.secret, p.marking.assignment.id, owner)
+        code = codes.get(owner)
+        key = {**p.key, **variant_keys(a, code)} if code else p.key
+        for finding in findings(sub, a, code, owner_of):
+            sub.flag(finding)
         marked = [(part.student, part, mark_answers(in_bank_labels(part.answers, code), key, p.marking, part.counts))
                   for part in parts]
         for note in unmarked(sub.answers, p.marking):
             sub.note(note)
         name = (student.name if student else "") or (es[0].name if es else "")
         graded.append(Graded(sub, combine([m for _, _, m in marked]), key, name, _platform(name, es), student,
-                             marked, variant))
+                             marked, _variant_status(sub, code, owner_of) if code else ""))
+    shared = shared_codes([g.sub for g in graded])
+    for g in graded:
+        if g.sub.student in shared:
+            g.sub.flag("used the same variant code as " + ", ".join(shared[g.sub.student]))
     return graded
 
 
-def _variant_key(sub: Submission, p: Plan, found: Collected) -> tuple:
-    """The student's own key, and whether the code their notebook recorded is theirs."""
-    a = p.marking.assignment
-    code = student_code(p.secret, a.id, sub.student)
-    key = {**p.key, **variant_keys(a, code)}
+def _variant_status(sub: Submission, code: str, owner_of: dict) -> str:
+    """The gradebook's ``variant`` column: whether the code the notebook recorded is the student's own."""
     used = sorted({d.get("code", "") for d in sub.declared if d.get("code")})
     if sub.status == "missing":
-        return key, ""
+        return ""
     if not used:
-        why = (f"lh.start_assignment(\"{a.id}\") ran without code=\"...\" (the code was not given)" if sub.declared
-               else f"lh.start_assignment(\"{a.id}\", code=\"...\") was not run")
-        sub.note(f"no variant code was recorded: {why}, so the notebook used the full data, not your variant, "
-                 "and computed answers will not match")
-        return key, "no code"
+        return "no code"
     if used == [code]:
-        return key, "ok"
-    owner_of = {student_code(p.secret, a.id, o): o for o in found.by_owner}
+        return "ok"
     others = [owner_of[c] for c in used if c in owner_of and owner_of[c] != sub.student]
-    sub.note(f"the notebook used variant code(s) {', '.join(used)}, not your own: graded against "
-             "your own variant's key")
-    return key, (f"another student's code ({', '.join(others)})" if others else "unknown code")
+    return f"another student's code ({', '.join(others)})" if others else "unknown code"
 
 
 def grade(directory: str | Path, out: str | Path, *, stream=None, **options) -> list:
