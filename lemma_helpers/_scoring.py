@@ -230,7 +230,7 @@ def _items(items) -> Any:
 
 
 def answer_record(qid: str, answer: Any) -> dict:
-    """The MIME bundle that :func:`check` displays so that a grader can read it back."""
+    """The answer record that :func:`check` displays (with its verdict, in one output) for a grader to read back."""
     value = jsonable(answer)
     shown = json.dumps(value, ensure_ascii=False)
     if len(shown) > 80:

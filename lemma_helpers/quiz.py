@@ -11,11 +11,12 @@ How a learner uses it::
     lh.quiz("5.1")                 # show the questions of section 5.1
     lh.check("5.1.q2", 0.092)      # check one answer; prints feedback
 
-How answers are recorded: inside a notebook, every :func:`check` call also
-displays a small output whose MIME bundle holds ``text/plain`` (one line,
-``Answer to 5.1.q2 recorded: 0.092``) and ``application/vnd.lemma.answer+json``
+How answers are recorded: inside a notebook, every :func:`check` call
+displays one output: the verdict (``text/plain`` and ``text/html``) and, in
+the same MIME bundle, ``application/vnd.lemma.answer+json``
 (``{"id": "5.1.q2", "answer": 0.092}``). Nothing else goes into that record:
-no correctness, no time stamp. ``lemma-grade`` re-executes the notebook,
+no correctness, no time stamp. The returned result knows it has been shown,
+so a call that ends a cell is not displayed a second time. ``lemma-grade`` re-executes the notebook,
 reads these records back (the last one for each question counts) and scores
 them itself against the instructor's key.
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -233,8 +234,40 @@ def _emit(bundle: dict) -> bool:
     return True
 
 
+def _cell() -> int | None:
+    """The number of the cell being run in IPython (None in plain Python)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.execution_count
+
+
+class _ShownOnce:
+    """A result that :func:`check` has already displayed together with its answer record.
+
+    When the call ends a cell, IPython would display the returned value a
+    second time; ``_ipython_display_`` skips it in the cell that showed it,
+    and shows it as usual anywhere else (``r`` in a later cell).
+    """
+
+    def _ipython_display_(self) -> None:
+        if self._shown_in is not None and self._shown_in == _cell():
+            return
+        from IPython.display import display
+        display({"text/plain": repr(self), "text/html": self._repr_html_()}, raw=True)
+
+    def _shown_with(self, record: dict | None):
+        """Display this result with the answer record in one output; returns self, marked as shown."""
+        bundle = {**(record or {}), "text/plain": repr(self), "text/html": self._repr_html_()}
+        if _emit(bundle):
+            object.__setattr__(self, "_shown_in", _cell())
+        return self
+
+
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(_ShownOnce):
     """The verdict on one answer: ``correct``, ``points`` and ``feedback``.
 
     ``points`` is what the answer earns (0 unless correct) out of
@@ -252,6 +285,7 @@ class CheckResult:
     feedback: str
     valid: bool = True
     tries: int = 1
+    _shown_in: int | None = field(default=None, compare=False, repr=False)
 
     def _status(self) -> str:
         if not self.valid:
@@ -290,12 +324,13 @@ def recording_only() -> bool:
 
 
 @dataclass(frozen=True)
-class Recorded:
+class Recorded(_ShownOnce):
     """What :func:`check` returns when it only records the answer (summative work, or during grading)."""
 
     question: str
     answer: Any
     assignment: str = ""
+    _shown_in: int | None = field(default=None, compare=False, repr=False)
 
     def __repr__(self) -> str:
         if self.answer is None:
@@ -387,10 +422,10 @@ def check(question_id: str, answer: Any) -> "CheckResult | Recorded":
 
     Notes
     -----
-    In a notebook the call also displays a one-line record of the answer,
-    with a machine-readable copy (MIME type ``application/vnd.lemma.answer+json``)
-    that ``lemma-grade`` reads back. Only the last answer to each question
-    counts.
+    In a notebook the call displays the verdict once (also inside a loop),
+    with a machine-readable copy of the answer in the same output (MIME type
+    ``application/vnd.lemma.answer+json``) that ``lemma-grade`` reads back.
+    Only the last answer to each question counts.
 
     Examples
     --------
@@ -406,15 +441,19 @@ def check(question_id: str, answer: Any) -> "CheckResult | Recorded":
         except LemmaError:    # an instructor's question from a bank only the grader has: record it as given
             qid = question_id.strip()
         if answer is Ellipsis or answer is None:
-            return Recorded(qid, None, session().assignment or "")
-        _emit(answer_record(qid, answer))
-        return Recorded(qid, jsonable(answer), session().assignment or "")
+            return Recorded(qid, None, session().assignment or "")._shown_with(None)
+        return Recorded(qid, jsonable(answer), session().assignment or "")._shown_with(answer_record(qid, answer))
     q = question(question_id)
     if answer is Ellipsis or answer is None:
-        return CheckResult(q.id, None, False, 0.0, float(q.key.points),
-                           f"No answer yet: replace `{'...' if answer is Ellipsis else 'None'}` with your answer. "
-                           + _how_to_answer(q) + ".", valid=False, tries=session().tries.get(q.id, 0))
-    _emit(answer_record(q.id, answer))
+        empty = CheckResult(q.id, None, False, 0.0, float(q.key.points),
+                            f"No answer yet: replace `{'...' if answer is Ellipsis else 'None'}` with your answer. "
+                            + _how_to_answer(q) + ".", valid=False, tries=session().tries.get(q.id, 0))
+        return empty._shown_with(None)
+    return _verdict(q, answer)._shown_with(answer_record(q.id, answer))
+
+
+def _verdict(q: Question, answer: Any) -> CheckResult:
+    """Score one answer against the learner's own key and count the try; the feedback grows with wrong tries."""
     code = session().code                 # a variant: the student's own key, numbers and order of options
     key = own_key(q, code)
     out = score(q, original_answer(q, answer, code), key)

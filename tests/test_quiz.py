@@ -255,14 +255,42 @@ def test_check_records_the_answer_for_the_grader(monkeypatch):
     monkeypatch.setattr(Q, "_emit", shown.append)
     lh.check("5.1.q1", np.float64(0.0921))
     lh.check("5.0.q7", {"e", "b", "d"})
-    lh.check("5.1.q1", ...)                      # a placeholder is not an answer: not recorded
-    assert shown == [
-        {"text/plain": "Answer to 5.1.q1 recorded: 0.0921",
-         Q.ANSWER_MIME: {"id": "5.1.q1", "answer": 0.0921}},
-        {"text/plain": 'Answer to 5.0.q7 recorded: ["b", "d", "e"]',
-         Q.ANSWER_MIME: {"id": "5.0.q7", "answer": ["b", "d", "e"]}},
-    ]
+    lh.check("5.1.q1", ...)                      # a placeholder is not an answer: shown, but not recorded
+    assert [b.get(Q.ANSWER_MIME) for b in shown] == [
+        {"id": "5.1.q1", "answer": 0.0921}, {"id": "5.0.q7", "answer": ["b", "d", "e"]}, None]
+    assert shown[0]["text/plain"].startswith("5.1.q1: correct (1 of 1 point)")     # the verdict, in one output
+    assert "&#10004; 5.1.q1" in shown[0]["text/html"]
+    assert shown[2]["text/plain"].startswith("5.1.q1: answer not understood")
     json.dumps(shown)                            # plain JSON, as nbformat needs
+
+
+@pytest.fixture
+def ipython():
+    """A real IPython shell for the duration of one test (then gone, so that other tests run in plain Python)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def _outputs(shell, source):
+    from IPython.utils.capture import capture_output
+    with capture_output() as captured:
+        shell.run_cell(source, store_history=True)
+    return [o.data for o in captured.outputs], captured.stdout.replace(f"Out[{shell.execution_count - 1}]: ", "")
+
+
+def test_a_check_in_a_notebook_shows_one_output_with_its_record(ipython):
+    outputs, printed = _outputs(ipython, "import lemma_helpers as lh\nlh.check('5.1.q1', 0.0921)")
+    assert len(outputs) == 1 and printed.strip() == ""     # the returned result is not shown a second time
+    assert outputs[0][Q.ANSWER_MIME] == {"id": "5.1.q1", "answer": 0.0921}
+    assert outputs[0]["text/plain"].startswith("5.1.q1: correct")
+    outputs, _ = _outputs(ipython, "r = lh.check('5.1.q1', 0.5)")
+    assert len(outputs) == 1 and "not correct yet" in outputs[0]["text/plain"]
+    outputs, _ = _outputs(ipython, "r")                     # a later cell shows it as usual, without a record
+    assert len(outputs) == 1 and Q.ANSWER_MIME not in outputs[0] and "not correct yet" in outputs[0]["text/plain"]
+    outputs, _ = _outputs(ipython, "for a in [..., 0.3]:\n    lh.check('5.1.q1', a)")
+    assert [o["text/plain"].split(":")[1].strip()[:14] for o in outputs] == ["answer not und", "not correct ye"]
 
 
 def test_record_of_unusual_answers_is_plain_json():
