@@ -202,3 +202,27 @@ def test_the_summary_names_a_wrong_assignment_a_mode_switch_and_a_missing_start(
     assert "switch: switched to formative mode in a summative assignment" in problems
     assert 'none: lh.start_assignment("quiz-5.1") never ran' in problems
     assert "right:" not in problems
+
+
+def test_a_summative_assignment_on_public_keys_is_named_in_the_summary(tmp_path, capsys):
+    """A summative assignment whose questions could have each student's own key, graded with the shipped one:
+    the run warns (on standard error and in the summary) and says what to do; a key of one's own, or variants,
+    make it quiet."""
+    from inprocess import in_process
+    from lemma_helpers.grade.run import public_summative
+
+    public = ASSIGNMENT.replace("key:\n  5.1.q1: {value: 0.105, tolerance: 0.001}\n", "")
+    assert public_summative(A.load_assignment(_write(tmp_path, ASSIGNMENT))) == ""
+    assert public_summative(A.load_assignment(_write(tmp_path, public.replace("summative", "formative")))) == ""
+    assert public_summative(A.load_assignment(_write(tmp_path, public + "variants: true\n"))) == ""
+    said = public_summative(A.load_assignment(_write(tmp_path, public)))
+    assert "5.1.q1 is graded against the key that ships with the course package" in said and "variants: true" in said
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(_nb("lh.check('5.1.q1', 0.0921)"), str(subs / "ana.ipynb"))
+    out = tmp_path / "out"
+    with in_process():
+        assert G.main([str(subs), "--out", str(out / "grades.csv"), "--assignment", str(tmp_path / "a.yaml"),
+                       "--quiet"]) == 0
+    assert "lemma-grade: warning: assignment quiz-5.1 is summative, but 5.1.q1" in capsys.readouterr().err
+    assert "Note: assignment quiz-5.1 is summative, but 5.1.q1" in (out / "grading_summary.txt").read_text()

@@ -142,6 +142,24 @@ def plan(settings: Settings) -> Plan:
     return Plan(key, Marking(key, frozenset(overridden), a, scope), overrides, secret, students)
 
 
+def public_summative(a: Assignment | None) -> str:
+    """The warning for a summative assignment graded against keys every student has: shipped questions that
+    could have a key of each student's own (on the data, on given numbers) but are graded with the shipped key,
+    without ``variants: true`` or a key of the instructor's own. "" when there are none."""
+    if a is None or not a.summative or a.variants:
+        return ""
+    origin = B._origins()
+    public = [q for q in a.questions if origin.get(B.question(q).section) is None and varies(B.question(q))
+              and B.same_answer(a.keys[q], B.question(q).key)]
+    if not public:
+        return ""
+    listed = ", ".join(public[:6]) + (f" and {len(public) - 6} more" if len(public) > 6 else "")
+    return (f"assignment {a.id} is summative, but {listed} {'is' if len(public) == 1 else 'are'} graded against "
+            "the key that ships with the course package, which every student can read: add `variants: true` "
+            "(each student then has their own data and numbers, and grading needs the secret) or give keys of "
+            "your own under `key:` (docs/VARIANTS.md)")
+
+
 def expand_questions(items: Sequence[str]) -> list:
     """Question ids for ``items`` of ids (``5.1.q2``) and sections (``5.1``: every question of it)."""
     out = []
@@ -299,6 +317,9 @@ def grade(directory: str | Path, out: str | Path, *, stream=None, **options) -> 
     settings = Settings(**options)
     directory, out = Path(directory), Path(out)
     p = plan(settings)
+    public = public_summative(p.marking.assignment)
+    if public:
+        print(f"lemma-grade: warning: {public}.", file=sys.stderr)
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="lemma-grade-"))
     try:
@@ -309,7 +330,7 @@ def grade(directory: str | Path, out: str | Path, *, stream=None, **options) -> 
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     graded = score(found, results, p)
-    notes = list(data_problems) + ([f"{resumed} submission(s) taken from the journal of an earlier run (--resume)"]
+    notes = [public] * bool(public) + list(data_problems) + ([f"{resumed} submission(s) taken from the journal of an earlier run (--resume)"]
                                    if resumed else [])
     text = write_all(out, graded, found, p, settings, notes=notes, sandbox=mode, directory=directory,
                      seconds=time.monotonic() - started)
