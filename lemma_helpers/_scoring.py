@@ -135,6 +135,13 @@ class Outcome:
     feedback: str
 
 
+NEAR = 6          # a wrong answer on the data within NEAR half-widths of the key is a near miss
+NEAR_MISS = ("Close, but outside the accepted range. A fit that stopped short of the maximum of the likelihood "
+             "gives answers like this: statsmodels' MixedLM with its default optimiser sometimes does. Fit with "
+             "lh.fit (maximum likelihood), or in statsmodels with reml=False and method='lbfgs', and keep the "
+             "decimals the question asks for.")
+
+
 def score(q: Question, answer: Any, key: Key | None = None) -> Outcome:
     """Score ``answer`` to ``q`` against ``key`` (default: the shipped key).
 
@@ -164,6 +171,8 @@ def _score(q: Question, answer: Any, key: Key) -> Outcome:
             msg = "That looks like a percentage: give the proportion (divide by 100)."
         elif key.low <= -x <= key.high:
             msg = "The size is right but the sign is not: check the direction of the effect."
+        elif q.compute and abs(x - (key.low + key.high) / 2) <= NEAR * (key.high - key.low) / 2:
+            msg = NEAR_MISS
         else:
             msg = q.feedback_wrong or "Not within the accepted range. Redo the calculation step by step."
         return Outcome(True, False, 0, msg)

@@ -71,3 +71,19 @@ def _outputs_of(nb):
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             yield i, "".join(out.get("text", "")) + json.dumps(out.get("data", {}), ensure_ascii=False)
+
+
+def test_a_near_miss_on_the_data_names_a_fit_that_stopped_short():
+    """A wrong value just outside the key of a question on the data (as statsmodels' default MixedLM optimiser
+    gives when it stops short) gets feedback that names that route; a far one does not."""
+    from lemma_helpers._bank import question
+    from lemma_helpers._scoring import NEAR_MISS, score
+
+    q = question("5.1.q1")
+    centre, half = (q.key.low + q.key.high) / 2, (q.key.high - q.key.low) / 2
+    assert q.compute and score(q, centre + 3 * half).feedback == NEAR_MISS
+    assert score(q, centre - 3 * half).feedback == NEAR_MISS
+    assert score(q, centre + 20 * half).feedback != NEAR_MISS and score(q, centre + half / 2).correct
+    given = next(p for p in (question(f"5.1.q{i}") for i in range(1, 20)) if p.params and p.type == "numeric")
+    mid, width = (given.key.low + given.key.high) / 2, (given.key.high - given.key.low) / 2
+    assert score(given, mid + 3 * width).feedback != NEAR_MISS     # numbers given in the prompt: no fit to blame
