@@ -1,0 +1,43 @@
+/* lemma-course: a "Copy" button on every block of code (no library; the clipboard API where the page is
+   a secure context, a hidden text area elsewhere). */
+(function () {
+  "use strict";
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) { return navigator.clipboard.writeText(text); }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy") ? resolve() : reject(new Error("copy refused")); }
+      catch (e) { reject(e); }
+      finally { document.body.removeChild(area); }
+    });
+  }
+  function add(pre) {
+    var holder = pre.parentNode;
+    if (holder.querySelector(":scope > .lemma-copy")) { return; }
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "lemma-copy";
+    b.textContent = "Copy";
+    b.setAttribute("aria-label", "Copy this code");
+    b.addEventListener("click", function () {
+      copyText(pre.innerText.replace(/\n$/, "")).then(function () {
+        b.textContent = "Copied";
+      }, function () {
+        b.textContent = "Select and copy";
+      });
+      setTimeout(function () { b.textContent = "Copy"; }, 2000);
+    });
+    holder.classList.add("lemma-has-copy");
+    holder.appendChild(b);
+  }
+  function init() {
+    document.querySelectorAll("article div.highlight > pre").forEach(add);
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();
