@@ -20,7 +20,9 @@ Steps, all offline once the npm package of MathJax is in npm's cache:
      lightly obfuscated (see ``quiz_payload``), never as readable text;
    - outputs that record or judge an answer are dropped: the answer records of
      ``lh.check`` (MIME type ``application/vnd.lemma.answer+json``) and its
-     verdicts (correct / not correct / worked answer);
+     verdicts (correct / not correct / worked answer); so are the cells that
+     answer quiz questions (``lh.check`` with an answer rather than ``...``), the
+     text that introduces them, and instructor-only cells and text;
    - check cells (hidden in JupyterLab) and practical solutions are collapsed
      behind toggles labelled for what they hold; ``# NBVAL_...`` markers and
      JupyterLab-only instructions are left out;
@@ -251,7 +253,18 @@ _VERDICT = re.compile(r"^\s*(Answer to \S+ recorded\b|[A-Za-z0-9][\w.-]*\.[qQ]\d
 _NBVAL = re.compile(r"^[ \t]*#\s*NBVAL_[A-Z_]+[^\n]*\n?", re.M)
 # JupyterLab-only instructions in Markdown cells, and what the web page says instead
 _LAB_ONLY = [(re.compile(r"\s*Double-click the cell below to edit it, write your answer, then run the cell to show "
-                         r"it as text\."), " In JupyterLab, write your answer in the cell below.")]
+                         r"it as text\."), " In JupyterLab, write your answer in the cell below."),
+             (re.compile(r"Run the next cell to see the questions for this section\. Answer each one with "
+                         r"`lh\.check\(question_id, your_answer\)`; the cells after it show worked answers to some of "
+                         r"the questions; check the others yourself with `lh\.check`\."),
+              "Answer the questions below on this page. In JupyterLab, run the next cell to see them and answer "
+              "each one with `lh.check(question_id, your_answer)`, which records your answers."),
+             # text of the instructor's version (about the cell that answers the quiz, which the site leaves out)
+             (re.compile(r"<!-- instructor -->.*?<!-- /instructor -->", re.S), "")]
+# a cell that answers quiz questions (lh.check with an answer, not the learner's `...`): the site's quiz
+# widget is the way to an answer, after a try
+_CHECK_WITH_ANSWER = re.compile(r"\blh\.check\(\s*f?[\"'][^\"']+[\"']\s*,(?!\s*\.\.\.)")
+_WORKED_ANSWERS_TEXT = re.compile(r"^\s*(Worked answers? (to|for)\b|\*\*P?\d+\.\d+\.q\d+\*\*)")
 
 
 def _text(value) -> str:
@@ -293,6 +306,12 @@ def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
     for i, cell in enumerate(nb["cells"]):
         cell = copy.deepcopy(cell)
         src = _source(cell)
+        if "instructor" in cell.get("metadata", {}).get("tags", []):
+            continue                # for instructors (reference numbers): not in the student copy either
+        if cell["cell_type"] == "markdown" and _WORKED_ANSWERS_TEXT.match(src):
+            continue
+        if cell["cell_type"] == "code" and _CHECK_WITH_ANSWER.search(src):
+            continue
         if cell["cell_type"] == "markdown":
             new = timing.reformat(src) if i == 0 else src
             for pattern, replacement in _LAB_ONLY:
@@ -306,8 +325,9 @@ def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
             stripped = _NBVAL.sub("", src)
             if stripped != src:
                 cell["source"] = stripped
-            if (hidden or "solution" in tags) and "hide-input" not in tags:
-                tags.append("hide-input")
+            if hidden or "solution" in tags:
+                if "hide-input" not in tags:
+                    tags.append("hide-input")
                 show, hide = (("Show the solution", "Hide the solution") if "solution" in tags else
                               ("Show the check", "Hide the check"))
                 meta.setdefault("mystnb", {}).update(code_prompt_show=show, code_prompt_hide=hide)
@@ -335,7 +355,8 @@ def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
                     classes.append("lemma-wide-3" if w >= 1300 else "lemma-wide-2")
                 mystnb = meta.setdefault("mystnb", {})
                 mystnb.setdefault("image", {})["alt"] = alt
-                mystnb["figure"] = {"caption": alt.replace("*", r"\*"), "classes": " ".join(classes)}
+                caption = re.sub(r"([\\`*_\[\]<>$#|~])", r"\\\1", alt)     # Markdown: the text as it is
+                mystnb["figure"] = {"caption": caption, "classes": " ".join(classes)}
         cells.append(cell)
         if i == 0 and student is not None:
             cells.append({"cell_type": "markdown", "id": "lemma-site-student-copy", "metadata": {}, "source": (
@@ -593,15 +614,28 @@ def search_index_on_search_page_only(out: Path) -> None:
             page.write_text(new, encoding="utf-8")
 
 
-_FIGCAPTION = re.compile(r"(<figure class=\"[^\"]*lemma-figure[^\"]*\"[^>]*>.*?)<figcaption>", re.S)
+_FIGCAPTION = re.compile(r"(<figure class=\"[^\"]*lemma-figure[^\"]*\"[^>]*>.*?)<figcaption>(.*?)</figcaption>", re.S)
+_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
 
 
-def caption_once(out: Path) -> None:
+_EMPTY_HEAD = re.compile(r'<th class="head">(?:<p></p>|\s)*</th>')
+
+
+def tidy_pages(out: Path) -> None:
     """A figure's caption repeats its alt text: hide the caption from screen readers (they read the alt).
-    Figures load when they come near the window (loading="lazy"), not all with the page."""
+    Figures load when they come near the window (loading="lazy"), not all with the page. The empty
+    corner cell of a Markdown table is not a header cell (an empty header says nothing to a screen reader)."""
+    for page in out.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = _EMPTY_HEAD.sub('<td class="head"></td>', text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
     for page in (out / "notebooks").glob("*.html"):
         text = page.read_text(encoding="utf-8")
-        new = _FIGCAPTION.sub(r'\1<figcaption aria-hidden="true">', text)
+        new = _FIGCAPTION.sub(lambda m: f'{m.group(1)}<figcaption aria-hidden="true">'
+                                        f'{_HEADERLINK.sub("", m.group(2))}</figcaption>', text)
         new = re.sub(r'<img (?![^>]*\bloading=)(?=[^>]*src="\.\./_images/)', '<img loading="lazy" decoding="async" ', new)
         if new != text:
             page.write_text(new, encoding="utf-8")
@@ -618,7 +652,10 @@ def main(argv=None) -> int:
     for name, cid in missing:
         print(f"site/build.py: the figure of {name} cell {cid} has no alt text: write it in notebooks/alt_text.yaml "
               "and run python scripts/alt_text.py", file=sys.stderr)
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(SITE), "-d", str(BUILD / "doctrees"),
+    # the repository's address is written into the pages when they are read: one doctree cache per address
+    repo = os.environ.get("LEMMA_REPOSITORY_URL", "").strip().rstrip("/")
+    doctrees = BUILD / "doctrees" / (re.sub(r"[^A-Za-z0-9]+", "-", repo).strip("-")[-60:] or "no-repository")
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(SITE), "-d", str(doctrees),
            str(SRC), args.out]
     done = subprocess.run(cmd)
     if done.returncode != 0:
@@ -626,7 +663,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     subset_fontawesome(out)
     fix_downloads_and_launch_links(out)
-    caption_once(out)
+    tidy_pages(out)
     search_index_on_search_page_only(out)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"site built in {time.perf_counter() - t0:.0f} s: {out} ({size / 1e6:.1f} MB); "

@@ -39,8 +39,8 @@ nb_mime_priority_overrides = [("html", "application/vnd.lemma.answer+json", None
                               # JupyterLab, and the notebook shows a still picture of it next
                               ("html", "application/vnd.jupyter.widget-view+json", None)]
 nb_ipywidgets_js = {}                       # no widget manager from a CDN
-nb_code_prompt_show = "Show code"
-nb_code_prompt_hide = "Hide code"
+nb_code_prompt_show = "Show the code"
+nb_code_prompt_hide = "Hide the code"
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 
