@@ -565,8 +565,18 @@ def test_quiz_contrast(open_page, theme):
         ratio = el.evaluate(_CONTRAST_JS)
         if ratio < 4.5:
             low.append(f"{sel}: {ratio:.2f}")
+    q3 = quiz.locator(".lq-question").nth(3)                    # a right answer: its status and worked answer
+    from lemma_helpers.quiz import question
+    q3.locator(f"input[value='{sorted(question('5.1.q4').key.correct)[0]}']").check()
+    q3.locator(".lq-check").click()
+    assert _status(q3) == "Correct!"
+    for sel in [".lq-status", ".lq-feedback > div.lq-worked p"]:
+        ratio = q3.locator(sel).first.evaluate(_CONTRAST_JS)
+        if ratio < 4.5:
+            low.append(f"right answer {sel}: {ratio:.2f}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     q2.screenshot(path=str(ARTIFACTS / f"quiz-5.1-q2-{theme}.png"))
+    q3.screenshot(path=str(ARTIFACTS / f"quiz-5.1-q4-{theme}.png"))
     assert not low, f"{theme} mode: " + ", ".join(low)
 
 
