@@ -630,6 +630,10 @@ def tidy_pages(out: Path) -> None:
             continue
         text = page.read_text(encoding="utf-8")
         new = _EMPTY_HEAD.sub('<td class="head"></td>', text)
+        # the sidebar (the site's title and the navigation) as a landmark, like the rest of the page
+        new = new.replace('<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">',
+                          '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="complementary" '
+                          'aria-label="Course navigation">')
         if new != text:
             page.write_text(new, encoding="utf-8")
     for page in (out / "notebooks").glob("*.html"):

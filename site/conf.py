@@ -66,7 +66,7 @@ html_theme = "sphinx_book_theme"
 # _build/generated: files written by site/build.py (the search terms of each page)
 html_static_path = ["_static", "_build/mathjax", "_build/generated"]
 html_css_files = ["lemma.css"]
-html_js_files = ["quiz.js", "copy.js", "search-maths.js"]
+html_js_files = ["quiz.js", "lemma.js", "search-maths.js"]
 html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 html_last_updated_fmt = None

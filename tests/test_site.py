@@ -15,7 +15,8 @@ keyboard (arrows move, Enter or Check answers) and its text keeps its contrast i
 light and dark mode; keys and worked answers are never in a page's text before an
 answer earns them, and no stored verdict is shown; no button points at a made-up
 address or hands out a solved practical; the instructor guide is not published;
-internal anchors resolve; the search ranks and excerpts sensibly; page weight.
+internal anchors resolve; the search ranks and excerpts sensibly; page weight; and axe-core
+(from its npm package) finds no accessibility problem on the pages of issue 26.
 
 The browser tests skip, with the reason shown as a warning in the summary, when
 Chromium or the tools to build the site are missing (CI installs Chromium: see
@@ -767,6 +768,57 @@ def test_page_weight(site, open_page):
         p.close()
     print("\n".join(report))
     assert not problems, "\n".join(problems + report)
+
+
+AXE_VERSION = "4.10.2"
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe-core's axe.min.js from the npm package (npm's cache first), as the build gets MathJax."""
+    import tarfile
+    cache = ROOT / "site" / "_build" / "npm"
+    tgz = cache / f"axe-core-{AXE_VERSION}.tgz"
+    if not tgz.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is missing: axe-core comes from its npm package")
+        done = subprocess.run([npm, "pack", f"axe-core@{AXE_VERSION}", "--prefer-offline", "--silent",
+                               "--pack-destination", str(cache)], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0 or not tgz.exists():
+            pytest.skip(f"npm could not fetch axe-core {AXE_VERSION}: {done.stderr.strip()[-300:]}")
+    with tarfile.open(tgz) as tar:
+        return tar.extractfile("package/axe.min.js").read().decode("utf-8")
+
+
+@browser_test
+def test_axe_finds_no_accessibility_problem(open_page, axe_source):
+    """axe-core (WCAG 2.1 A and AA and best practice) on the pages of the issue, at both widths, light and
+    dark, with a quiz answered wrongly and rightly (its feedback in the live region)."""
+    problems = []
+    for theme in ("light", "dark"):
+        for width in (1280, 390):
+            for path in _SCREENSHOT_PAGES + ["search.html?q=VPC"]:
+                p = open_page(path, width=width, theme=theme)
+                if path.startswith("search"):
+                    p.page.wait_for_selector("#search-results li p.context", timeout=30000)
+                if "02_comparing" in path:
+                    q = p.page.locator(".lemma-quiz-live .lq-question").nth(1)
+                    q.locator("input[value='a']").check()
+                    q.locator(".lq-check").click()
+                    q = p.page.locator(".lemma-quiz-live .lq-question").nth(0)
+                    q.locator(".lq-input").fill("0.0921")
+                    q.locator(".lq-check").click()
+                p.page.wait_for_timeout(300)
+                p.page.add_script_tag(content=axe_source)
+                result = p.page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+                    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
+                for v in result["violations"]:
+                    problems.append(f"{theme} {width} {path}: {v['id']} ({v['impact']}, {len(v['nodes'])} elements, "
+                                    f"first {v['nodes'][0]['target']})")
+                p.close()
+    assert not problems, "\n".join(problems)
 
 
 _SCREENSHOT_PAGES = ["index.html", "notebooks/02_comparing_groups.html", "notebooks/10_p5_3_random_slopes.html",

@@ -1,5 +1,8 @@
-/* lemma-course: a "Copy" button on every block of code (no library; the clipboard API where the page is
-   a secure context, a hidden text area elsewhere). */
+/* lemma-course: small things on every page.
+   - A "Copy" button on every block of code (no library; the clipboard API where the page is a secure
+     context, a hidden text area elsewhere).
+   - A box that scrolls sideways (a wide figure on a phone, a wide table or equation) can take the keyboard
+     focus, so that it can be scrolled without a mouse. */
 (function () {
   "use strict";
   function copyText(text) {
@@ -36,8 +39,27 @@
     holder.classList.add("lemma-has-copy");
     holder.appendChild(b);
   }
+  function focusableScrollers() {
+    document.querySelectorAll("article figure.lemma-figure, article div.cell_output .output, " +
+                              "article mjx-container[display='true'], article div.math").forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowX);
+      if (scrolls && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("data-lemma-scroll", "");
+      } else if (!scrolls && el.hasAttribute("data-lemma-scroll")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-lemma-scroll");
+      }
+    });
+  }
   function init() {
     document.querySelectorAll("article div.highlight > pre").forEach(add);
+    focusableScrollers();
+    window.addEventListener("resize", focusableScrollers);
+    window.addEventListener("load", focusableScrollers);
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(focusableScrollers);
+    }
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();
