@@ -55,16 +55,12 @@ def main(argv=None) -> int:
                           or r.request.url.startswith(("data:", "blob:")) else r.abort())
                 for path in args.pages:
                     page = ctx.new_page()
-                    loaded = []
-                    page.on("response", lambda resp: loaded.append(resp))
                     page.goto(f"{base}/{path}", wait_until="networkidle")
                     page.wait_for_timeout(500)
-                    total = 0
-                    for resp in loaded:
-                        try:
-                            total += len(resp.body())
-                        except Exception:
-                            pass
+                    # what a first visit loads: the page and every file it fetched (sizes as served, uncompressed)
+                    loaded = page.evaluate("""() => performance.getEntriesByType('navigation')
+                        .concat(performance.getEntriesByType('resource')).map(e => e.decodedBodySize || 0)""")
+                    total = sum(loaded)
                     sw = page.evaluate("() => document.documentElement.scrollWidth")
                     name = f"{path.replace('/', '_').removesuffix('.html')}-{width}-{theme}.png"
                     page.screenshot(path=str(out / name), full_page=args.full)
