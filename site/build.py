@@ -280,6 +280,17 @@ def is_answer_output(out: dict) -> bool:
     return any(_VERDICT.search(t) or "Worked answer" in t for t in texts)
 
 
+def for_learners(cell: dict) -> bool:
+    """False for a cell the site leaves out: for instructors (reference numbers; not in the student copy
+    either), a cell that answers quiz questions, or the text that gives worked answers."""
+    src = _source(cell)
+    if "instructor" in cell.get("metadata", {}).get("tags", []):
+        return False
+    if cell.get("cell_type") == "markdown" and _WORKED_ANSWERS_TEXT.match(src):
+        return False
+    return not (cell.get("cell_type") == "code" and _CHECK_WITH_ANSWER.search(src))
+
+
 def _png_size(b64: str) -> tuple[int, int]:
     raw = base64.b64decode(b64[:100] if isinstance(b64, str) else _text(b64)[:100])
     if raw[:8] != b"\x89PNG\r\n\x1a\n":
@@ -306,11 +317,7 @@ def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
     for i, cell in enumerate(nb["cells"]):
         cell = copy.deepcopy(cell)
         src = _source(cell)
-        if "instructor" in cell.get("metadata", {}).get("tags", []):
-            continue                # for instructors (reference numbers): not in the student copy either
-        if cell["cell_type"] == "markdown" and _WORKED_ANSWERS_TEXT.match(src):
-            continue
-        if cell["cell_type"] == "code" and _CHECK_WITH_ANSWER.search(src):
+        if not for_learners(cell):
             continue
         if cell["cell_type"] == "markdown":
             new = timing.reformat(src) if i == 0 else src
@@ -569,8 +576,9 @@ def _practicals() -> set:
 
 
 def fix_downloads_and_launch_links(out: Path) -> None:
-    """The .ipynb download of a notebook page is the committed notebook (no site-only cells, no answer
-    outputs); on a practical's page it is the student copy, and Binder and JupyterHub open the student copy."""
+    """The .ipynb download of a notebook page is the committed notebook (no site-only cells; no answers:
+    see ``for_learners`` and ``is_answer_output``); on a practical's page it is the student copy, and
+    Binder and JupyterHub open the student copy."""
     import nbformat
 
     practicals = _practicals()
@@ -580,8 +588,9 @@ def fix_downloads_and_launch_links(out: Path) -> None:
             continue
         if nb_path.name in practicals:
             shutil.copyfile(ROOT / "notebooks" / "student" / nb_path.name, target)
-        else:
+        else:                       # the committed notebook, less what the site leaves out (answers)
             nb = nbformat.read(nb_path, as_version=4)
+            nb.cells = [c for c in nb.cells if for_learners(c)]
             for cell in nb.cells:
                 if cell.cell_type == "code":
                     cell.outputs = [o for o in cell.outputs if not is_answer_output(o)]
