@@ -2,7 +2,8 @@
    - A "Copy" button on every block of code (no library; the clipboard API where the page is a secure
      context, a hidden text area elsewhere).
    - A box that scrolls sideways (a wide figure on a phone, a wide table or equation) can take the keyboard
-     focus, so that it can be scrolled without a mouse. */
+     focus, so that it can be scrolled without a mouse, and gets the class lemma-scrolls (a shadow at the
+     edge that has more: site/_static/lemma.css). */
 (function () {
   "use strict";
   function copyText(text) {
@@ -43,6 +44,7 @@
     document.querySelectorAll("article figure.lemma-figure, article div.cell_output .output, " +
                               "article mjx-container[display='true'], article div.math").forEach(function (el) {
       var scrolls = el.scrollWidth > el.clientWidth + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowX);
+      el.classList.toggle("lemma-scrolls", scrolls);
       if (scrolls && !el.hasAttribute("tabindex")) {
         el.setAttribute("tabindex", "0");
         el.setAttribute("data-lemma-scroll", "");
@@ -53,7 +55,9 @@
     });
   }
   function init() {
-    document.querySelectorAll("article div.highlight > pre").forEach(add);
+    document.querySelectorAll("article div.highlight > pre").forEach(function (pre) {
+      if (!pre.closest(".cell_output")) { add(pre); }          // code, not what it printed
+    });
     focusableScrollers();
     window.addEventListener("resize", focusableScrollers);
     window.addEventListener("load", focusableScrollers);
