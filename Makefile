@@ -3,7 +3,8 @@
 #   make test  - set up .venv and run the whole test suite (unit, doctests, notebooks)
 #   make test-quick - the unit tests and doctests that start no kernel and no browser (about a minute)
 #   make test-numerics - nbval under other BLAS threads/kernels and without numpy's SIMD (CI)
-#   make site  - (optional) build the course website into site/_build/html, offline (site/build.py)
+#   make site  - (optional) build the course website into site/_build/html, offline (site/build.py);
+#                LEMMA_REPOSITORY_URL=https://... adds launch buttons (none without it)
 #   make slides - (optional) reveal.js slide decks of the concept notebooks 01-07 in slides/_build/html, offline (slides/build.py)
 #   make student-pack - the notebooks learners get, in student-pack/ (PACK_OUT=dir, SUMMATIVE=1: no model answers,
 #                       ORDER=interleaved: links follow docs/SCHEDULE.md)

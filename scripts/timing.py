@@ -27,7 +27,14 @@ The total is rounded up to 5 minutes. The script writes
   (placed before the navigation links if the markers are not there yet).
   Only that cell's text changes: outputs, ids and metadata are kept.
 
-Usage: ``python scripts/timing.py [--no-run] [--notes] [--table PATH] [NOTEBOOK ...]``
+The note's line starts with the label ``**Time:**``: a line that starts with
+``<!--`` is a raw HTML block to CommonMark (JupyterLab, the website), whose
+Markdown is not read, so the note's emphasis showed as literal asterisks.
+``--reformat`` rewrites the notes already in the notebooks in this form,
+keeping their text, without measuring anything.
+
+Usage: ``python scripts/timing.py [--no-run] [--notes] [--table PATH] [NOTEBOOK ...]``,
+``python scripts/timing.py --reformat [NOTEBOOK ...]``
 (default: every course notebook and ``docs/SCHEDULE.md``). Needs LEMMA_DATA_DIR
 (or the network) unless ``--no-run``.
 """
@@ -54,7 +61,8 @@ ANSWER_MIN = 5       # minutes for each written answer
 QUIZ_MIN = 1.5       # minutes for each quiz question
 
 TABLE = re.compile(r"(<!-- timing:start -->\n).*?(<!-- timing:end -->)", re.S)
-NOTE = re.compile(r"<!-- time:start -->.*?<!-- time:end -->", re.S)
+NOTE = re.compile(r"(?:\*\*Time:\*\* )?<!-- time:start -->(.*?)<!-- time:end -->", re.S)
+LABEL = "**Time:** "
 NAV = "<!-- nav:start -->"
 
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
@@ -154,11 +162,34 @@ def table(rows: list) -> str:
 
 def note(r: dict) -> str:
     """The one-line note for a notebook's first cell."""
-    return (f"<!-- time:start -->*About {r['total']} minutes: {r['reading']:.0f} to read, "
+    return (f"{LABEL}<!-- time:start -->*About {r['total']} minutes: {r['reading']:.0f} to read, "
             f"{r['work']:.0f} for the exercises and questions"
             + ("" if r["run"] is None or r["run"] < 0.5 else f", {r['run']:.0f} for the code to run")
             + " (an estimate: reading at 200 words a minute, plus a few minutes for each exercise)."
             "*<!-- time:end -->")
+
+
+def reformat(source: str) -> str:
+    """The cell's text with its time note in the current form (label, markers), its words kept.
+
+    >>> reformat("Intro.\\n\\n<!-- time:start -->*About 5 minutes.*<!-- time:end -->\\n")
+    'Intro.\\n\\n**Time:** <!-- time:start -->*About 5 minutes.*<!-- time:end -->\\n'
+    """
+    return NOTE.sub(lambda m: f"{LABEL}<!-- time:start -->{m.group(1)}<!-- time:end -->", source)
+
+
+def reformat_notebook(path: Path) -> bool:
+    """Rewrite the time note of the notebook's first cell in the current form; return whether it changed."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cell = nb.cells[0]
+    new = reformat(cell.source)
+    if new == cell.source:
+        return False
+    cell.source = new
+    nbformat.write(nb, path)
+    return True
 
 
 def write_note(path: Path, r: dict) -> bool:
@@ -197,8 +228,15 @@ def main(argv=None) -> int:
     ap.add_argument("--no-run", action="store_true", help="do not execute the notebooks (code run time 0)")
     ap.add_argument("--notes", action="store_true", help="write the 'About N minutes' note into each notebook")
     ap.add_argument("--table", type=Path, default=SCHEDULE, help="the Markdown file that gets the table")
+    ap.add_argument("--reformat", action="store_true", help="only rewrite the existing notes in the current "
+                                                            "form (no measuring, no table)")
     args = ap.parse_args(argv)
     paths = args.notebooks or sorted(p for p in NOTEBOOKS.glob("*.ipynb") if COURSE_NOTEBOOK.match(p.name))
+    if args.reformat:
+        for p in paths:
+            if reformat_notebook(p):
+                print(f"{p.name}: time note rewritten")
+        return 0
     rows = []
     for p in paths:
         r = measure(p, run=not args.no_run)
