@@ -196,3 +196,22 @@ def test_the_package_keeps_its_shape(capsys):
     spec.loader.exec_module(mod)
     assert mod.main([str(ROOT / "lemma_helpers")]) == 0, capsys.readouterr().out
     assert mod.cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+
+
+def test_variants_benchmark_pass_rates():
+    """benchmarks/variants_benchmark.py: the classmate rate counts ordered pairs of distinct students, the
+    full-data rate students, and the widest tolerance meeting both targets is 0 when equal answers break them."""
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("variants_benchmark", ROOT / "benchmarks" / "variants_benchmark.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    centre = np.array([0.0, 0.05, 1.0, 2.0])
+    low, high = centre - 0.1, centre + 0.1
+    assert mod.classmate_rate(low, high, centre) == 2 / 12           # (0, 0.05) and (0.05, 0)
+    assert mod.full_rate(low, high, 1.05) == 0.25
+    assert mod.widest_tolerance(centre, 5.0) == 0.05
+    assert mod.widest_tolerance(np.array([1.0, 1.0, 2.0, 3.0]), 5.0) == 0.0
+    assert len(mod.varying_questions()) > 0 and all(mod.varies(q) for q in mod.varying_questions())
