@@ -84,13 +84,14 @@ student-pack: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
 
-# every benchmark, one after the other (about 15 minutes; figures into benchmarks/README.md): the course's
+# every benchmark, one after the other (about 17 minutes; figures into benchmarks/README.md): the course's
 # models against statsmodels and lme4, public teaching datasets against lme4, cost growth with rows and
-# groups (benchmarks/growth.png), grading, the explorations, per-student variants, building the design
-# matrices (direct, patsy, formulaic) and a class of 300 end to end (BENCH=class: codes, keys, grading,
-# exports, merge; kernels on a subset). lme4 is timed when Rscript with lme4 (and mlmRev for the datasets)
-# is installed. BENCH=name runs one of them.
-BENCH ?= run datasets growth grading explore variants design class
+# groups (benchmarks/growth.png), grading, the explorations, per-student variants (every varying question
+# of the bank: keys, memory, pass rates), building the design matrices (direct, patsy, formulaic), a class
+# of 300 end to end (BENCH=class: codes, keys, grading, exports, merge; kernels on a subset) and a class
+# with the tests' hostile notebooks graded in the sandbox (BENCH=hostile; needs bubblewrap). lme4 is timed
+# when Rscript with lme4 (and mlmRev for the datasets) is installed. BENCH=name runs one of them.
+BENCH ?= run datasets growth grading explore variants design class hostile
 bench: $(STAMP)
 	@set -e; for b in $(BENCH); do \
 	  script=benchmarks/$${b}_benchmark.py; [ "$$b" = run ] && script=benchmarks/run_benchmarks.py; \

@@ -215,3 +215,18 @@ def test_variants_benchmark_pass_rates():
     assert mod.widest_tolerance(centre, 5.0) == 0.05
     assert mod.widest_tolerance(np.array([1.0, 1.0, 2.0, 3.0]), 5.0) == 0.0
     assert len(mod.varying_questions()) > 0 and all(mod.varies(q) for q in mod.varying_questions())
+
+
+def test_hostile_benchmark_reconstructs_each_submission_s_slot():
+    """benchmarks/hostile_benchmark.py: with two jobs taken in order, a submission starts when an earlier one
+    finishes; the rows of the tests' expected gradebooks are the ones the benchmark checks."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hostile_benchmark", ROOT / "benchmarks" / "hostile_benchmark.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    slots = mod.slots(["a", "b", "c", "d"], {"a": 3.0, "b": 2.0, "c": 5.0, "d": 6.0}, 0.0, 2)
+    assert slots == {"a": (0.0, 3.0), "b": (0.0, 2.0), "c": (2.0, 5.0), "d": (3.0, 6.0)}
+    assert mod.running_at(slots, 4.0) == "c, d"
+    assert set(mod.honest_rows(3, 1)) == {"student1", "student2", "student3"}
+    assert mod.honest_rows(3, 2)["student2"] == "student2,ok,1,0,1"
