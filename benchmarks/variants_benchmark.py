@@ -228,6 +228,10 @@ def rates(questions: list, keys: list, full_keys: dict, n: int) -> list:
     return rows
 
 
+def misses_on_class(row: dict) -> bool:
+    return row["mate_all"] >= CLASSMATE_TARGET or row["full_all"] >= FULL_TARGET
+
+
 def misses(row: dict) -> list:
     """Which targets a question misses, and on which sample."""
     out = []
@@ -283,14 +287,14 @@ def rate_table(rows: list, n: int, n_class: int) -> list:
 def miss_list(rows: list, n: int, n_class: int) -> list:
     """The questions that miss a target: those that miss on the class first (with what would fix them), then
     those that miss on the sample only (one code of ``n`` is already ``1/n`` of the full-data rate)."""
-    missing = sorted((r for r in rows if misses(r)), key=lambda r: not any("class" in m for m in misses(r)))
-    lines = [f"Questions that miss a target ({len(missing)} of {len(rows)}; the classmate target is under "
+    missing = sorted((r for r in rows if misses(r)), key=lambda r: not misses_on_class(r))
+    lines = [f"Questions that miss a target: {sum(map(misses_on_class, rows))} of {len(rows)} on the class of {n_class}, "
+             f"{len(missing) - sum(map(misses_on_class, rows))} more on the sample of {n} only (the classmate target is under "
              f"{pct(CLASSMATE_TARGET)} of pairs, the full-data target under {pct(FULL_TARGET)} of codes; with "
              f"{n} codes one accepting code is already {pct(1 / n)} of them, so a miss on the sample alone may be "
              f"one code; the class of {n_class} decides):", ""]
     for r in missing:
-        on_class = any("class" in m for m in misses(r))
-        if not on_class:
+        if not misses_on_class(r):
             fix = f"the class of {n_class} meets both targets"
         elif r["widest"] == 0:
             fix = "no tolerance helps: equal answers alone break a target, so widen the variation (draw ranges, digits)"
