@@ -4,6 +4,7 @@ The run stage (kernels in sandboxes) is tested end to end in test_grading.py and
 here it is replaced by :func:`inprocess.in_process` or by hand-made results.
 """
 import importlib
+import sys
 from pathlib import Path
 
 import nbformat
@@ -143,3 +144,11 @@ def test_compute_rules_keep_no_fitted_model(monkeypatch):
     assert A.compute_values([spec, spec], None)[0] == A.compute_values([spec], None)[0]
     gc.collect()
     assert len(fitted) == 2 and all(ref() is None for ref in fitted)      # one fit per call, none kept
+
+
+def test_the_sandbox_imports_the_course_package_the_grader_imported():
+    """The kernels import the copy of the package the grader runs (mounted at its own path), also when the grader
+    runs from a checkout or a PYTHONPATH the environment's install does not point at."""
+    env = SB.inside_env(sys.executable)
+    assert env["PYTHONPATH"] == str(Path(lh.__file__).resolve().parent.parent)
+    assert str(Path(lh.__file__).resolve().parent) in SB._python_roots()

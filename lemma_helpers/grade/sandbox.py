@@ -178,6 +178,9 @@ def inside_env(python: str) -> dict:
         "XDG_CACHE_HOME": f"{INSIDE_SCRATCH}/cache", "LEMMA_CACHE_DIR": f"{INSIDE_SCRATCH}/cache",
         "LEMMA_DATA_DIR": INSIDE_DATA, "LEMMA_GRADING": "1", "LEMMA_CHECK_MODE": "record",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # the course package the grader itself imported (mounted at its own path): the kernels import that copy,
+        # also when the grader runs from a checkout or with PYTHONPATH rather than from the environment's install
+        "PYTHONPATH": os.path.dirname(str(_package_dir())),
     }
 
 
@@ -290,6 +293,10 @@ def probe(data: dict) -> str | None:
         os.close(read_fd)
     if res.returncode != 0:
         why = res.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        if "ModuleNotFoundError" in why[0]:
+            return (f"the sandbox started, but its Python could not import what a notebook needs ({why[0][:200]}): "
+                    f"the sandbox sees only {sys.prefix} and the course package at {_package_dir()}. Install "
+                    "nbclient and ipykernel into that environment (pip install lemma-helpers).")
         return (f"bubblewrap is installed but could not start a sandbox here ({why[0][:300]}). On some "
                 "systems unprivileged user namespaces are switched off (sysctl kernel.unprivileged_userns_clone"
                 " or an AppArmor rule): ask the system's administrator, or pass --no-sandbox.")
