@@ -14,8 +14,8 @@ loads their variant, fits the null model, answers two questions and writes one a
    ``BENCH_KERNEL_NOTEBOOKS`` notebooks (10), as a subprocess; the time for 300 is extrapolated from it
    (kernels dominate a real run: each starts Python, imports the course and fits a model).
 
-Peak memory is the largest resident set (ru_maxrss) of this process (stages 2-3) and of the grading
-subprocess (4). Writes the table into ``benchmarks/README.md`` between the class markers. A measurement,
+Peak memory is the largest resident set (ru_maxrss) of this process (stages 2-3); the kernels' memory
+is measured by ``hostile_benchmark.py``, which samples /proc. Writes the table into ``benchmarks/README.md`` between the class markers. A measurement,
 not a test.
 """
 from __future__ import annotations
@@ -167,7 +167,6 @@ def main() -> None:
         for name, secs in times.items():
             print(f"{name}: {secs:.1f} s", flush=True)
         kernel_s, sandboxed = kernel_subset(c, root, k, env)
-        kernel_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"kernels, {k} notebooks, --jobs 2: {kernel_s:.1f} s", flush=True)
     per = kernel_s / k
     table = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -180,8 +179,9 @@ def main() -> None:
               f"| run with kernels, extrapolated | {n} | {per * n:.0f} | {per:.2f} s x {n}: about "
               f"{per * n / 60:.0f} min, not measured |", "",
               f"Peak memory: {peak:.0f} MB for the in-process stages of all {n} (the grader, with every "
-              f"student's key and results), {kernel_peak:.0f} MB for the largest process of the kernel run. "
-              "The stages other than the run take "
+              "student's key and results); the kernels' own memory is measured by the hostile benchmark "
+              "(ru_maxrss of children is not their size: a child started with vfork is charged this "
+              "process's peak). The stages other than the run take "
               f"{sum(v for key, v in times.items() if key not in ('whole run', 'run (cells in process)')):.0f} s "
               f"for {n} students; a real run is the kernels' time plus these."]
     write_section("class", "A class of 300, end to end", table)
