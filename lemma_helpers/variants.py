@@ -6,13 +6,17 @@
 * **Variant data.** ``variant_frame(name, df, code)`` keeps a random subset of
   the groups of a course dataset (13 to 17 of the 20 ESS countries, 250 to 350
   of the 508 schools, 40 to 55 of the 65 Exam schools) and puts the response on
-  a scale of its own (``a * y + b``, ``a`` between 0.8 and 1.25), all chosen by
+  a scale of its own (``a * y + b``, ``a`` between 0.8 and 1.25), after moving
+  each kept group by a shift of its own (normal, with a variance drawn for the
+  code: up to 0.6 times the full data's between-group variance) and each row
+  by noise of its own (up to 0.5 times the within-group variance; 0.2 for Exam), all chosen by
   a generator seeded from the dataset's name and the code alone, so the student
   (who has the code) and the grader (who recomputes it) get the same rows on
   every machine. Every row of a kept group is kept: models fit as they do on
   the full data. The change of scale changes every estimate that has units (a
-  coefficient, a variance), so that one student's answers are not another's;
-  the subset changes the ones that have none (a VPC, a proportion).
+  coefficient, a variance); the groups' shifts and the rows' noise add variance
+  at both levels, which moves the ones that have none (a VPC, a proportion of
+  variance explained), so that one student's answers are not another's.
 * **Computed keys.** A numeric question may say how its answer is computed
   from the data (``compute:`` in the bank, :mod:`lemma_helpers.answers`); the
   grader computes it on each student's variant.
@@ -36,15 +40,19 @@ class Variation:
     response: str        # the response, rescaled as a * y + b
     shift: float         # b is drawn from [-shift, shift]
     units: str           # what the groups are, for messages
+    between: float       # about the full data's between-group variance: the unit of the groups' own shifts
+    within: float        # about the full data's within-group variance: the unit of the rows' own noise
+    noise: float = 0.5   # the rows' noise has variance c * within, c drawn uniformly from [0, noise]
     digits: int = 3      # the rescaled response is rounded to this many decimals
 
 
 VARIATIONS = {
-    "ess_hedonism": Variation((13, 17), "hedonism", 0.3, "countries"),
-    "ssls": Variation((250, 350), "score", 5.0, "schools"),
-    "exam": Variation((40, 55), "normexam", 0.3, "schools"),
+    "ess_hedonism": Variation((13, 17), "hedonism", 0.3, "countries", 0.09, 0.885),
+    "ssls": Variation((250, 350), "score", 5.0, "schools", 61.0, 258.0),
+    "exam": Variation((40, 55), "normexam", 0.3, "schools", 0.17, 0.85, noise=0.2),   # its random slope is weak
 }
 SCALE = (0.8, 1.25)      # a is drawn log-uniformly from this range
+EXTRA = (0.0, 0.6)       # each group's shift has variance d * between, d drawn uniformly from this range
 KEEP_GROUPS = {name: v.groups for name, v in VARIATIONS.items()}       # the datasets that have variants
 UNITS = {name: v.units for name, v in VARIATIONS.items()}
 _CODE = re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}$")
@@ -78,8 +86,13 @@ def variant_frame(name: str, df: pd.DataFrame, code: str, group: str) -> pd.Data
     chosen = set(np.asarray(groups, dtype=object)[np.sort(rng.choice(len(groups), size=keep, replace=False))])
     scale = float(np.exp(rng.uniform(np.log(SCALE[0]), np.log(SCALE[1]))))
     shift = float(rng.uniform(-v.shift, v.shift))
+    extra = float(rng.uniform(*EXTRA)) * v.between
+    kept = sorted(chosen, key=str)
+    own = dict(zip(kept, rng.normal(0.0, np.sqrt(extra), size=len(kept))))   # each kept group's own shift
     out = df[df[group].isin(chosen)].copy()
     if isinstance(out[group].dtype, pd.CategoricalDtype):
         out[group] = out[group].cat.remove_unused_categories()
-    out[v.response] = (scale * out[v.response] + shift).round(v.digits)
+    noise = float(rng.uniform(0.0, v.noise)) * v.within
+    moved = out[v.response] + out[group].map(own).astype(float) + rng.normal(0.0, np.sqrt(noise), size=len(out))
+    out[v.response] = (scale * moved + shift).round(v.digits)
     return out.reset_index(drop=True)
