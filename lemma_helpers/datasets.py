@@ -545,6 +545,6 @@ def load_dataset(name: str, *, variant: str | None = None, quiet: bool = False) 
         if not quiet:
             v = VARIATIONS[name]
             print(f"Loaded your variant {normalise_code(variant)} of {name}: {df[d.group].nunique()} of the {full} "
-                  f"{v.units}, {len(df):,} rows, {v.response} on a scale of its own.")
+                  f"{v.units}, {len(df):,} rows, {v.response} with its own shifts, noise and scale.")
     return df
 

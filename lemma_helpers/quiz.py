@@ -477,7 +477,7 @@ def _verdict(q: Question, answer: Any) -> CheckResult:
 
 
 def reveal(item_id: str, **inputs: Any) -> str:
-    """Show the worked answer of a quiz question or a notebook exercise, on request.
+    r"""Show the worked answer of a quiz question or a notebook exercise, on request.
 
     A wrong answer never shows the answer: ``lh.check`` adds the worked answer
     from the third wrong try, ``lh.check_exercise`` likewise. ``reveal`` is
@@ -495,12 +495,12 @@ def reveal(item_id: str, **inputs: Any) -> str:
     Returns
     -------
     str
-        The worked answer (also printed).
+        The worked answer, shown once (typeset in a notebook, printed elsewhere).
 
     Examples
     --------
     >>> text = reveal("5.1.q1")
-    Worked answer to 5.1.q1: VPC = 0.08977 / (0.08977 + 0.88506) = 0.08977 / 0.97483 = 0.0921.
+    Worked answer to 5.1.q1: $\mathrm{VPC} = 0.08977 / (0.08977 + 0.88506) = 0.08977 / 0.97483 = 0.0921$.
     Accepted: between 0.0918851 and 0.0922851.
     """
     if recording_only():
@@ -516,8 +516,28 @@ def reveal(item_id: str, **inputs: Any) -> str:
             raise LemmaError(f"{q.id} is a quiz question: reveal it with lh.reveal({q.id!r}) alone.")
         text = (f"Worked answer to {q.id}: {q.key.explanation.strip() or '(none written)'}\n"
                 f"Accepted: {_accepted(q).rstrip('.')}.")
-    print(text)
-    return text
+    return Revealed(text)._show()
+
+
+class Revealed(str):
+    """A worked answer: the text itself, shown once, rendered (its maths typeset) in a notebook."""
+
+    _shown_in = None
+
+    def _bundle(self) -> dict:
+        return {"text/plain": str(self), "text/html": "".join(markdown_html(p) for p in str(self).split("\n"))}
+
+    def _show(self) -> "Revealed":
+        if _emit(self._bundle()):
+            self._shown_in = _cell()
+        else:
+            print(str(self))
+        return self
+
+    def _ipython_display_(self) -> None:
+        if self._shown_in is None or self._shown_in != _cell():
+            from IPython.display import display
+            display(self._bundle(), raw=True)
 
 
 def _accepted(q: Question) -> str:

@@ -481,3 +481,12 @@ def test_add_question_bank_needs_a_folder(tmp_path, monkeypatch, no_extra_banks)
     _, warned = _lemma_warnings(Q.sections)
     assert len(warned) == 1 and "does not exist or is not a folder" in warned[0]
     assert Q.sections() == SECTIONS
+
+
+def test_a_worked_answer_is_shown_once_with_its_maths_typeset(ipython):
+    outputs, printed = _outputs(ipython, "import lemma_helpers as lh\nlh.reveal('5.1.q1')")
+    assert len(outputs) == 1 and printed.strip() == ""
+    assert outputs[0]["text/plain"].startswith("Worked answer to 5.1.q1: $\\mathrm{VPC}")
+    assert "$\\mathrm{VPC}" in outputs[0]["text/html"] and "<p>Accepted: between" in outputs[0]["text/html"]
+    outputs, _ = _outputs(ipython, "text = lh.reveal('5.1.q1')\ntext.startswith('Worked')")
+    assert len(outputs) == 1

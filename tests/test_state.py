@@ -29,7 +29,7 @@ def test_load_dataset_says_when_it_returns_a_variant(capsys):
     said = capsys.readouterr().out
     kept = mine["school"].nunique()
     assert said == (f"Loaded your variant 3IBC-XSJW of exam: {kept} of the 65 schools, {len(mine):,} rows, normexam "
-                    "on a scale of its own.\n") and 40 <= kept <= 55
+                    "with its own shifts, noise and scale.\n") and 40 <= kept <= 55
     assert len(mine) < len(full)
     lh.reset_session()
     assert len(lh.load_dataset("exam")) == len(full)
