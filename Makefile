@@ -13,11 +13,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 LAB_ARGS ?=
 
 .PHONY: lab test test-quick test-numerics venv site students notebooks bench clean student-pack slides
 
-venv: $(STAMP)
+venv: $(STAMP) $(LAB_SETTINGS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +45,20 @@ SLIDES_OUT ?= slides/_build/html
 slides: $(STAMP)
 	$(BIN)/python slides/build.py --out $(SLIDES_OUT)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_start.ipynb $(LAB_ARGS)
+# JupyterLab's first-run question "get notified about official Jupyter news?" pops up over the notebook:
+# answered "never" (no news, no update checks) for this environment, as JupyterLab's settings overrides
+$(LAB_SETTINGS): $(STAMP)
+	mkdir -p $(dir $@)
+	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $@
+
+# JupyterLab refuses to start as root ("Running as root is not recommended") unless told; containers often
+# run as root, so make lab tells it, and says so
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+ROOT_NOTE := make lab: you are root (in a container?), so JupyterLab is started with --allow-root
+
+lab: $(STAMP) $(LAB_SETTINGS)
+	@$(if $(ALLOW_ROOT),echo "$(ROOT_NOTE)",true)
+	$(BIN)/jupyter lab notebooks/00_start.ipynb $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:randomly tests lemma_helpers

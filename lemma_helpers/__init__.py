@@ -18,6 +18,10 @@ from .state import reset_session, session, solved
 
 __version__ = "0.1.0"
 
+from ._tracebacks import install as _install_tracebacks
+
+_install_tracebacks()    # inside IPython: a NameError about a variable a failed cell did not make says so
+
 # name -> the module that defines it, imported on first use
 _LAZY = {
     **dict.fromkeys(["fit", "MultilevelResult"], "model"),

@@ -17,10 +17,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._validation import LemmaError
-from .plotting.theme import DARK, GREY, VERMILLION
+from .plotting.theme import DARK
 
 Drawer = Callable[[object, dict], dict]   # (Axes, slider values) -> numbers drawn
-_INVALID = dict(color=VERMILLION, fontsize=9, ha="center", va="center", wrap=True)
 
 
 # ---- the widget --------------------------------------------------------------------------
@@ -46,7 +45,7 @@ class Exploration(widgets.VBox):
         self._settings = [dict(s) for s in settings]
         self._label = label
         self.numbers: dict = {}
-        self.figure = Figure(figsize=(4.6 * len(self._drawers), 3.6), dpi=80, layout="constrained")
+        self.figure = Figure(figsize=(4.7 * len(self._drawers), 3.9), dpi=80, layout="constrained")
         FigureCanvasAgg(self.figure)
         self.image = widgets.Image(format="png")
         for s in self.sliders.values():
@@ -100,40 +99,42 @@ class Exploration(widgets.VBox):
         self.figure.set_layout_engine("none")
 
     def static(self, settings: Sequence[dict] | None = None):
-        """Small multiples: the same pictures for a few slider settings, side by side.
+        """Small multiples: the same pictures for a few slider settings, one row per setting.
 
         Parameters
         ----------
         settings : list of dict, optional
-            Slider values for each column (values not given keep the current
+            Slider values for each row (values not given keep the current
             ones); by default three or four settings chosen to show the relation.
 
         Returns
         -------
         matplotlib.figure.Figure
-            One column per setting, one row per view, drawn with pyplot so that
-            the notebook shows it (end the cell with ``plt.show()``).
+            One row per setting, headed by its slider values, with the views side by side as
+            under the sliders (so "the left panel" means the same in both); drawn with pyplot so
+            that the notebook shows it (end the cell with ``plt.show()``).
         """
         import matplotlib.pyplot as plt
 
         settings = self._settings if settings is None else [dict(s) for s in settings]
-        rows, cols = len(self._drawers), len(settings)
-        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.1 * rows), layout="constrained",
-                                 squeeze=False)
-        for j, setting in enumerate(settings):
+        rows, cols = len(settings), len(self._drawers)
+        fig = plt.figure(figsize=(4.7 * cols, 3.6 * rows), layout="constrained")
+        rows_of = fig.subfigures(rows, 1, squeeze=False)[:, 0]
+        axes = np.array([sub.subplots(1, cols, squeeze=False)[0] for sub in rows_of])
+        for sub, row, setting in zip(rows_of, axes, settings):
             values = {**self.values, **{k: _clip(self.sliders[k], v) for k, v in setting.items()}}
-            self._draw(axes[:, j], {**values, "_static": True})
-            axes[0, j].set_title(self._label(values), fontsize=9)
-        for row in axes:   # one scale per row, labels and legend once, so the columns compare at a glance
+            self._draw(row, {**values, "_static": True})
+            sub.suptitle(self._label(values), fontsize=11, fontweight="bold", x=0.01, ha="left")
+        for col in axes.T:   # one scale per view, so that the rows compare at a glance
             for get, put in ((lambda a: a.get_xlim(), lambda a, v: a.set_xlim(v)),
                              (lambda a: a.get_ylim(), lambda a, v: a.set_ylim(v))):
-                lims = np.array([get(a) for a in row])
+                lims = np.array([get(a) for a in col])
                 flip = lims[0, 0] > lims[0, 1]
                 lo, hi = lims.min(), lims.max()
-                for a in row:
+                for a in col:
                     put(a, (hi, lo) if flip else (lo, hi))
-            for a in row[1:]:
-                a.set_ylabel("")
+        for row in axes[1:]:   # each legend once, in the first row
+            for a in row:
                 if a.get_legend() is not None:
                     a.get_legend().remove()
         return fig
@@ -187,17 +188,19 @@ def _variance_slider(desc: str, start: float, *, positive: bool = False, reach: 
     return _float_slider(desc, start, step if positive else 0.0, hi, step)
 
 
-def _note(ax, text: str) -> None:
-    ax.text(0.03, 0.97, text, transform=ax.transAxes, fontsize=8.5, va="top", ha="left", color=DARK,
-            bbox=dict(boxstyle="round", fc="white", ec=GREY, alpha=0.85))
+def _note(ax, text: str, color: str = DARK) -> None:
+    """What a panel shows in numbers, written above it (never over the curves)."""
+    ax.text(0.0, 1.03, text, transform=ax.transAxes, fontsize=9, va="bottom", ha="left", color=color,
+            linespacing=1.3)
 
 
-def _intervals(ax, est, se, pos, colour, marker, label, gid) -> None:
-    """Estimates with 95% intervals (est +/- 1.96 se) as two plain lines (quicker than errorbar)."""
-    lo, hi = est - 1.96 * se, est + 1.96 * se
+def _intervals(ax, est, lo, hi, pos, colour, marker, label, gid) -> None:
+    """Estimates with intervals from ``lo`` to ``hi`` as two plain lines (quicker than errorbar); an
+    end that is infinite is drawn to the edge of the axis."""
+    hi = np.where(np.isfinite(hi), hi, ax.get_xlim()[1] if ax.has_data() else np.nanmax(est) * 10)
     xs = np.column_stack([lo, hi, np.full_like(lo, np.nan)]).ravel()
     ys = np.column_stack([pos, pos, np.full_like(lo, np.nan)]).ravel()
-    ax.plot(xs, ys, color=colour, lw=1.5)
+    ax.plot(xs, ys, color=colour, lw=1.5, gid=None if gid is None else gid + "_interval")
     ax.plot(est, pos, marker, color=colour, label=label, gid=gid)
 
 

@@ -14,7 +14,15 @@ import pandas as pd
 
 
 class LemmaError(ValueError):
-    """An error in what was asked of lemma_helpers, explained for a learner."""
+    """An error in what was asked of lemma_helpers, explained for a learner.
+
+    In IPython (a notebook) it shows its message first, then the learner's line that called the
+    package, without the package's own frames (``_tracebacks.py``)."""
+
+    def _render_traceback_(self):
+        from ._tracebacks import short_traceback
+
+        return short_traceback(self)
 
 
 class LemmaWarning(UserWarning):

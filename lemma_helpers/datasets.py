@@ -21,7 +21,7 @@ from typing import Callable
 
 import pandas as pd
 
-from ._validation import LemmaError, did_you_mean, unknown_name
+from ._validation import LemmaError, did_you_mean, unknown_name, warn
 from .state import session
 from .variants import VARIATIONS, normalise_code, variant_frame
 
@@ -431,11 +431,14 @@ def data_path(name: str) -> Path:
     """Return the local path of a dataset's file, downloading it if needed.
 
     The Exam data are read from the package itself. For the other datasets
-    the file is looked for, in order, in ``$LEMMA_DATA_DIR`` and then in the
-    download cache (``$LEMMA_CACHE_DIR`` or the user cache folder); when it is
-    not there it is downloaded from the pinned address and its SHA-256 is
-    checked. A cached file that does not match (a download cut short, say)
-    is fetched again.
+    the file is looked for, in order, in ``$LEMMA_DATA_DIR`` (under the
+    course's name, ``ess_hedonism_2002.txt`` or ``ssls_5.1.txt``, or under the
+    name it has at its download address, ``hedonism.txt`` or ``5.1.txt``) and
+    then in the download cache (``$LEMMA_CACHE_DIR`` or the user cache
+    folder); when it is not there it is downloaded from the pinned address
+    and its SHA-256 is checked (with a warning when ``$LEMMA_DATA_DIR`` is set
+    but holds no such file). A cached file that does not match (a download
+    cut short, say) is fetched again.
     """
     d = _get(name)
     if d.local_path is not None:
@@ -455,22 +458,52 @@ def data_path(name: str) -> Path:
         )
     env_dir = os.environ.get("LEMMA_DATA_DIR")
     if env_dir:
-        local = Path(env_dir) / d.filename
-        if local.exists():
-            digest = _sha256(local)
-            if digest != d.sha256:
-                raise LemmaError(
-                    f"{local} is not the expected {name} file: its SHA-256 is {digest}, "
-                    f"expected {d.sha256}. The file may be damaged or a different version. "
-                    "Replace it with a fresh copy, or unset LEMMA_DATA_DIR to download it."
-                )
-            return local
-    return _download(d)
+        for fname in _file_names(d):
+            local = Path(env_dir) / fname
+            if local.is_file():
+                digest = _sha256(local)
+                if digest != d.sha256:
+                    raise LemmaError(
+                        f"{local} is not the expected {name} file: its SHA-256 is {digest}, "
+                        f"expected {d.sha256}. The file may be damaged or a different version. "
+                        "Replace it with a fresh copy, or unset LEMMA_DATA_DIR to download it."
+                    )
+                return local
+        cached = _cache_dir() / d.filename
+        if not (cached.is_file() and _sha256(cached) == d.sha256):
+            warn(f"{_not_in_folder(d, env_dir)}, so the {name} data are downloaded instead.", stacklevel=4)
+    return _download(d, env_dir)
 
 
-def _download(d: _Dataset) -> Path:
+def _file_names(d: _Dataset) -> list:
+    """The names under which a dataset's file is found in LEMMA_DATA_DIR: the course's name and the
+    name the file has at its download address (``hedonism.txt``, ``5.1.txt``), if that differs."""
+    names = [d.filename]
+    if d.url and d.url.rsplit("/", 1)[-1] != d.filename:
+        names.append(d.url.rsplit("/", 1)[-1])
+    return names
+
+
+def _not_in_folder(d: _Dataset, folder: str) -> str:
+    """'LEMMA_DATA_DIR is set to ..., but ...': where the loader looked and the names it looked for."""
+    names = _file_names(d)
+    wanted = " or ".join(names) + (" (the name it has at its download address)" if len(names) > 1 else "")
+    if not Path(folder).is_dir():
+        return f"LEMMA_DATA_DIR is set to {folder!r}, but there is no such folder"
+    return f"LEMMA_DATA_DIR is set to {folder!r}, but that folder holds no file named {wanted}"
+
+
+def _download(d: _Dataset, looked_in: str | None = None) -> Path:
     import pooch
 
+    names = " or ".join(_file_names(d))
+    if looked_in:
+        advice = (f"It tried to download them because {_not_in_folder(d, looked_in)}. Put the file in that "
+                  f"folder as {names}, or set LEMMA_DATA_DIR to the folder that holds it.")
+    else:
+        advice = ("Check your internet connection and try again. To work offline, download the file from "
+                  f"{d.url}, put it in a folder (as {names}) and set the environment variable LEMMA_DATA_DIR "
+                  "to that folder before starting Python.")
     try:
         return Path(pooch.retrieve(
             url=d.url, known_hash=f"sha256:{d.sha256}", fname=d.filename,
@@ -487,12 +520,7 @@ def _download(d: _Dataset) -> Path:
         raise
     except Exception as exc:  # network faults come as many types (requests, OSError, ...)
         reason = f"{type(exc).__name__}: {exc}"
-        raise LemmaError(
-            f"Could not download the {d.name} data from {d.url} ({reason}). "
-            "Check your internet connection and try again. To work offline, put the file "
-            f"{d.filename} in a folder and set the environment variable LEMMA_DATA_DIR "
-            "to that folder before starting Python."
-        ) from None
+        raise LemmaError(f"Could not download the {d.name} data from {d.url} ({reason}). {advice}") from None
 
 
 @functools.lru_cache(maxsize=None)

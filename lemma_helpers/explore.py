@@ -114,7 +114,7 @@ def explore_shrinkage(m=None) -> Exploration:
         else:
             W._note(ax, "$\\sigma^2_u$ = 0: groups do not differ,\nso every effect is shrunk to 0")
             out["half_size"] = np.inf
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", fontsize=8.5)
         return out
 
     def groups(ax, v):
@@ -130,20 +130,20 @@ def explore_shrinkage(m=None) -> Exploration:
         ax.plot(shrunk, pos, "o", color=BLUE, ms=6, gid="shrunken", label="shrunken effect $k_j \\times$ raw")
         ax.plot(true, pos, "|", color=DARK, ms=10, mew=2, gid="true", label="true effect $u_j$ (simulated)")
         ax.axvline(0, color=DARK, lw=0.8)
-        ax.set_yticks(pos, [f"{n:,}" for n in nj], fontsize=8)
+        ax.set_yticks(pos, [f"{n:,}" for n in nj], fontsize=8.5)
         lim = 1.1 * max(np.abs(raw).max(), np.abs(true).max(), 1e-3)
-        ax.set(xlim=(-lim, lim), ylim=(-0.6, len(nj) + 2.8), xlabel="group effect (from the overall mean)",
+        ax.set(xlim=(-lim, lim), ylim=(-0.6, len(nj) + 4.6), xlabel="group effect (from the overall mean)",
                ylabel="group size $n_j$")
-        ax.legend(loc="upper left", fontsize=7.5, ncols=1)
+        ax.legend(loc="upper left", fontsize=8.5, ncols=1)
         rmse = lambda est: float(np.sqrt(np.mean((est - true) ** 2)))
         return {"sizes": nj, "k": k, "raw": raw, "shrunken": shrunk, "true": true,
                 "rmse_raw": rmse(raw), "rmse_shrunken": rmse(shrunk)}
 
-    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²_u", s2_u),
-               "sigma2_e": W._variance_slider("within-group variance σ²_e", s2_e, positive=True),
+    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²ᵤ", s2_u),
+               "sigma2_e": W._variance_slider("within-group variance σ²ₑ", s2_e, positive=True),
                "n": W.widgets.IntSlider(value=30, min=1, max=500, description="typical group size n")}
     settings = [{"n": 2}, {"n": 10}, {"n": 100}, {"n": 10, "sigma2_u": sliders["sigma2_u"].max / 2}]
-    label = lambda v: f"σ²_u = {v['sigma2_u']:.3g}, σ²_e = {v['sigma2_e']:.3g}, n = {v['n']}"
+    label = lambda v: f"$\\sigma^2_u$ = {v['sigma2_u']:.3g}, $\\sigma^2_e$ = {v['sigma2_e']:.3g}, n = {v['n']}"
     return W.Exploration("explore_shrinkage", sliders, [curve, groups], settings, label)
 
 
@@ -210,17 +210,18 @@ def explore_vpc(m=None) -> Exploration:
         ax.plot([n], [d], "o", color=VERMILLION, ms=7, gid="chosen")
         ax.set(xlabel="cluster size n", ylabel="design effect 1 + (n - 1) × ICC")
         ax.set_ylim(bottom=0)
-        W._note(ax, f"n = {n:,}: design effect {d:.3g}\nsingle-level standard errors need\n"
-                  f"multiplying by √{d:.3g} = {np.sqrt(d):.3g}")
+        shown = f"{d:,.0f}" if d >= 100 else f"{d:.3g}"
+        W._note(ax, f"n = {n:,}: design effect {shown}\nsingle-level standard errors need\n"
+                  f"multiplying by √{shown} = {np.sqrt(d):.3g}")
         return {"design_effect": d, "se_ratio": float(np.sqrt(d))}
 
-    # σ²_u reaches past σ²_e, so that the VPC can pass 0.5
-    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²_u", s2_u, reach=1.2 * s2_e),
-               "sigma2_e": W._variance_slider("within-group variance σ²_e", s2_e, positive=True),
+    # sigma2_u reaches past sigma2_e, so that the VPC can pass 0.5
+    sliders = {"sigma2_u": W._variance_slider("between-group variance σ²ᵤ", s2_u, reach=1.2 * s2_e),
+               "sigma2_e": W._variance_slider("within-group variance σ²ₑ", s2_e, positive=True),
                "n": W.widgets.IntSlider(value=min(n0, 5000), min=1, max=max(5000, n0), description="cluster size n")}
     top = sliders["sigma2_u"].max
     settings = [{"sigma2_u": 0.0}, {"sigma2_u": top / 4}, {"sigma2_u": top}]
-    label = lambda v: f"σ²_u = {v['sigma2_u']:.3g}, σ²_e = {v['sigma2_e']:.3g}"
+    label = lambda v: f"$\\sigma^2_u$ = {v['sigma2_u']:.3g}, $\\sigma^2_e$ = {v['sigma2_e']:.3g}"
     return W.Exploration("explore_vpc", sliders, [people, deff], settings, label)
 
 
@@ -313,17 +314,17 @@ def explore_random_slopes(m=None) -> Exploration:
             ax.plot([turn], [low], "o", color=VERMILLION, ms=7, gid="lowest")
         where = ("lowest point: none" if np.isnan(turn)
                  else f"lowest point at {x} = {turn:.3g}" + ("" if lo <= turn <= hi else " (outside the data)"))
-        W._note(ax, f"covariance σ_u01 = {cov:.3g}\n{where}\n{pattern}")
+        W._note(ax, f"covariance $\\sigma_{{u01}}$ = {cov:.3g}\n{where}\n{pattern}")
         ax.set(xlabel=x, ylabel="between-group (level-2) variance")
         ax.set_ylim(bottom=0)
         return {"covariance": cov, "turning_point": turn, "grid": grid, "level2_variance": var,
                 "pattern": pattern}
 
-    sliders = {"sigma2_u0": W._variance_slider("intercept variance σ²_u0", s0),
-               "sigma2_u1": W._variance_slider("slope variance σ²_u1", s1),
+    sliders = {"sigma2_u0": W._variance_slider("intercept variance σ²ᵤ₀", s0),
+               "sigma2_u1": W._variance_slider("slope variance σ²ᵤ₁", s1),
                "corr": W._float_slider("intercept-slope correlation", r, -1.0, 1.0, 0.01)}
     settings = [{"corr": -0.9}, {"corr": -0.3}, {"corr": 0.0}, {"corr": round(r, 2)}]
-    label = lambda v: f"correlation {v['corr']:+.2f}"
+    label = lambda v: f"intercept-slope correlation {v['corr']:+.2f}"
     return W.Exploration("explore_random_slopes", sliders, [lines, variance], settings, label)
 
 
@@ -387,8 +388,6 @@ def explore_level1_variance(m=None) -> Exploration:
         if bad.any():
             ax.fill_between(grid, 0, 1, where=bad, transform=ax.get_xaxis_transform(), color=VERMILLION,
                             alpha=0.15, gid="impossible")
-            ax.text(0.5, 0.5, "shaded: impossible settings, the\nlevel-1 variance would be 0 or\nnegative here",
-                    transform=ax.transAxes, **W._INVALID)
         return bad
 
     def variances(ax, v):
@@ -396,9 +395,12 @@ def explore_level1_variance(m=None) -> Exploration:
         ax.plot(grid, l1, color=ORANGE, lw=2, gid="level1_variance", label="level-1 (within-group) variance")
         ax.plot(grid, l2, color=BLUE, lw=2, gid="level2_variance", label="level-2 (between-group) variance")
         bad = bad_range(ax, l1)
+        if bad.any():
+            W._note(ax, "shaded: impossible settings, where the\nlevel-1 variance would be 0 or negative",
+                    color=VERMILLION)
         ax.set(xlabel=x, ylabel="variance")
         ax.set_ylim(bottom=min(0.0, float(l1.min()) * 1.1))
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="best", fontsize=8.5)
         return {"grid": grid, "level1_variance": l1, "level2_variance": l2, "impossible": bool(bad.any())}
 
     def vpc(ax, v):
@@ -406,25 +408,48 @@ def explore_level1_variance(m=None) -> Exploration:
         ok = l1 > 0
         out = np.where(ok, l2 / np.where(ok, l2 + l1, 1.0), np.nan)
         ax.plot(grid, out, color=GREEN, lw=2, gid="vpc")
-        bad_range(ax, l1)
+        bad = bad_range(ax, l1)
         ax.set(xlabel=x, ylabel="VPC (share of variance between groups)", ylim=(0, 1))
         if ok.any():
-            W._note(ax, f"VPC from {np.nanmin(out):.3f} to {np.nanmax(out):.3f}")
+            W._note(ax, f"VPC from {np.nanmin(out):.3f} to {np.nanmax(out):.3f}"
+                        + ("\n(not defined in the shaded, impossible range)" if bad.any() else ""))
         return {"vpc": out}
 
     span = max(abs(lo), abs(hi))
     e01_top = W._nice(max(abs(e01), e0 / span / 4))
     e1_top = W._nice(max(abs(e1), e0 / span ** 2 / 4))
-    sliders = {"sigma2_e0": W._variance_slider("level-1 intercept σ²_e0", e0, positive=True),
-               "sigma_e01": W._float_slider("level-1 linear coefficient σ_e01", e01, -e01_top, e01_top),
-               "sigma2_e1": W._float_slider("level-1 quadratic coefficient σ²_e1", e1, -e1_top, e1_top),
-               "sigma2_u": W._variance_slider("between-group variance σ²_u", su)}
+    sliders = {"sigma2_e0": W._variance_slider("level-1 intercept σ²ₑ₀", e0, positive=True),
+               "sigma_e01": W._float_slider("level-1 linear coefficient σₑ₀₁", e01, -e01_top, e01_top),
+               "sigma2_e1": W._float_slider("level-1 quadratic coefficient σ²ₑ₁", e1, -e1_top, e1_top),
+               "sigma2_u": W._variance_slider("between-group variance σ²ᵤ", su)}
     settings = [{}, {"sigma_e01": 0.0, "sigma2_e1": 0.0}, {"sigma_e01": e01_top / 2}, {"sigma_e01": -e01_top / 2}]
-    label = lambda v: f"σ_e01 = {v['sigma_e01']:.3g}, σ²_e1 = {v['sigma2_e1']:.2g}"
+    label = lambda v: f"$\\sigma_{{e01}}$ = {v['sigma_e01']:.3g}, $\\sigma^2_{{e1}}$ = {v['sigma2_e1']:.2g}"
     return W.Exploration("explore_level1_variance", sliders, [variances, vpc], settings, label)
 
 
 # ---- 5. refitting on fewer groups or fewer people ----------------------------------------
+def _subsets(design, seed: int):
+    """The rows kept at each slider setting: groups and people in an order drawn once with ``seed``.
+
+    Returns ``(subset, largest group size)``, where ``subset(values)`` is the design on the rows of
+    the first ``values["groups"]`` groups and, in each, of its first ``values["size"]`` people."""
+    G = len(design.group_names)
+    rng = np.random.default_rng(seed)
+    group_rank = np.empty(G, dtype=int)
+    group_rank[rng.permutation(G)] = np.arange(G)
+    key = rng.random(len(design.y))
+    person_rank = (pd.Series(key).groupby(design.groups).rank(method="first").to_numpy() - 1).astype(int)
+
+    def subset(v):
+        keep = (group_rank[design.groups] < v["groups"]) & (person_rank < v["size"])
+        codes, groups = np.unique(design.groups[keep], return_inverse=True)
+        return replace(design, y=design.y[keep], X=design.X[keep], Z=design.Z[keep],
+                       groups=groups.ravel(), group_names=[design.group_names[c] for c in codes],
+                       index=design.index[keep])
+
+    return subset, int(np.bincount(design.groups).max())
+
+
 def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exploration:
     """Refit a model on fewer groups or fewer people per group and watch the estimates move.
 
@@ -443,14 +468,21 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
     -------
     Exploration
         Sliders ``groups`` and ``size``. Left: each fixed effect with its 95%
-        interval, on the chosen subset and on all the data. Right: the
-        variance estimates with 95% intervals (estimate +/- 1.96 SE).
+        interval (estimate +/- 1.96 SE), on the chosen subset and on all the
+        data. Right: the variance estimates with 95% profile likelihood
+        intervals (for a random intercept model; other models show the
+        estimates alone). ``numbers["random"]`` holds the estimates, their
+        standard errors and the intervals' ends (``ci_lower``, ``ci_upper``).
 
     Notes
     -----
     The design matrices are built once; each move refits by maximum
     likelihood on the chosen rows only, with the engine of ``lh.fit``
-    (``benchmarks/explore_benchmark.py`` times it).
+    (``benchmarks/explore_benchmark.py`` times it). A variance's interval
+    holds the values that a likelihood ratio test at the 5% level would not
+    reject (``model/profile.py``, as lme4's ``confint(method = "profile")``):
+    it never reaches below 0, unlike estimate +/- 1.96 SE, which does with
+    few groups or few people.
 
     Examples
     --------
@@ -466,27 +498,16 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
     from .model.fit import _fit_design
     from .model.design import build_design
 
+    from .model.profile import variance_intervals
+
     check_dataframe(data)
     design = build_design(formula, data)
     full = _fit_design(design, formula, False, None, None)
+    full_ci = variance_intervals(full)
     G = len(design.group_names)
     if G < 3:
         raise LemmaError(f"explore_refit needs at least 3 groups; the data have {G}.")
-    rng = np.random.default_rng(seed)
-    group_rank = np.empty(G, dtype=int)
-    group_rank[rng.permutation(G)] = np.arange(G)
-    key = rng.random(len(design.y))
-    person_rank = (pd.Series(key).groupby(design.groups).rank(method="first").to_numpy() - 1).astype(int)
-    max_size = int(np.bincount(design.groups).max())
-
-    def subset(v):
-        keep = (group_rank[design.groups] < v["groups"]) & (person_rank < v["size"])
-        codes, groups = np.unique(design.groups[keep], return_inverse=True)
-        d = replace(design, y=design.y[keep], X=design.X[keep], Z=design.Z[keep],
-                    groups=groups.ravel(), group_names=[design.group_names[c] for c in codes],
-                    index=design.index[keep])
-        return d
-
+    subset, max_size = _subsets(design, seed)
     cache: dict = {}
 
     def refit(v):
@@ -495,19 +516,22 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
             t0, c0 = time.perf_counter(), time.process_time()
             with _one_blas_thread():
                 res = _fit_design(subset(v), formula, False, None, None)
+                secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+                ci = variance_intervals(res)
             cache.clear()
-            cache[k] = (res, time.perf_counter() - t0, time.process_time() - c0)
+            cache[k] = (res, secs, cpu, ci)
         return cache[k]
 
     def fixed(ax, v):
-        res, secs, cpu = refit(v)
+        res, secs, cpu, _ = refit(v)
         pos = np.arange(len(design.fixed_names))
         for off, fx, colour, lab in ((-0.15, full.fixed, GREY, "all the data"),
                                      (0.15, res.fixed, BLUE, "chosen subset")):
             est, se = fx["estimate"].to_numpy(), fx["std_err"].to_numpy()
-            W._intervals(ax, est, se, pos + off, colour, "o", lab, f"fixed_{'subset' if colour == BLUE else 'full'}")
+            W._intervals(ax, est, est - 1.96 * se, est + 1.96 * se, pos + off, colour, "o", lab,
+                         f"fixed_{'subset' if colour == BLUE else 'full'}")
         ax.set_yticks(pos, design.fixed_names)
-        ax.set(xlabel="fixed effect, 95% interval", ylim=(-0.7, len(pos) + 0.3))
+        ax.set(xlabel="fixed effect, 95% interval (estimate ± 1.96 SE)", ylim=(-0.7, len(pos) + 0.3))
         ax.invert_yaxis()
         ax.legend(loc="lower left", fontsize=8)
         timing = "" if v.get("_static") else f"\nrefit in {1000 * secs:.0f} ms"   # stored figures stay the same
@@ -518,16 +542,21 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
                 "rows": res.design.index}
 
     def random(ax, v):
-        res = refit(v)[0]
+        res, _, _, ci = refit(v)
         names = [p for _, p in full.random.index]
         pos = np.arange(len(names))
-        for off, rd, colour in ((-0.15, full.random, GREY), (0.15, res.random, BLUE)):
-            est, se = rd["estimate"].to_numpy(), rd["std_err"].to_numpy()
-            W._intervals(ax, est, np.nan_to_num(se), pos + off, colour, "s", None, None)
+        for off, rd, ends, colour in ((-0.15, full.random, full_ci, GREY), (0.15, res.random, ci, BLUE)):
+            est = rd["estimate"].to_numpy()
+            lo, hi = (est, est) if ends is None else (ends[:, 0], ends[:, 1])
+            W._intervals(ax, est, lo, hi, pos + off, colour, "s", None, f"random_{'subset' if colour == BLUE else 'full'}")
         ax.set_yticks(pos, names)
-        ax.set(xlabel="variance, 95% interval", ylim=(-0.7, len(pos) + 0.3))
+        ax.set(ylim=(-0.7, len(pos) + 0.3), xlabel="variance, 95% profile likelihood interval"
+               if ci is not None else "variance (no interval drawn for this model)")
+        ax.set_xlim(left=0)
         ax.invert_yaxis()
-        return {"random": res.random}
+        table = res.random.copy()
+        table["ci_lower"], table["ci_upper"] = (np.nan, np.nan) if ci is None else (ci[:, 0], ci[:, 1])
+        return {"random": table}
 
     sliders = {"groups": W.widgets.IntSlider(value=G, min=3, max=G, description="groups kept",
                                              continuous_update=False),

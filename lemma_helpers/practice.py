@@ -290,6 +290,20 @@ def _as_numbers(name: str, value: Any, exp: np.ndarray, hint: str | None):
     return got, None
 
 
+def _rounded_too_far(got: np.ndarray, exp: np.ndarray, tol: float):
+    """``(decimals, needed)`` when a scalar answer is the right value rounded to fewer decimals than the
+    tolerance needs (0.19 for a VPC of 0.1911 checked to 0.0005, say); else None."""
+    if got.ndim != 0 or not np.all(np.isfinite(exp)) or tol <= 0:
+        return None
+    g, e = float(got), float(exp)
+    needed = next((k for k in range(1, 9) if 0.5 * 10.0 ** -k <= tol * (1 + 1e-9)), 9)
+    for decimals in range(1, needed):
+        rounded = round(e, decimals)
+        if rounded != 0 and abs(g - rounded) <= 1e-9 * max(1.0, abs(e)):
+            return decimals, needed
+    return None
+
+
 def _wrong_route(name: str, got: np.ndarray, exp: np.ndarray, tol: float) -> str | None:
     """A known wrong route to a scalar answer: a percentage for a proportion, or the wrong sign."""
     if got.ndim != 0 or not np.all(np.isfinite(exp)):
@@ -329,4 +343,10 @@ def value_verdict(name: str, value: Any, expected: Any, *, tol: float, hint: str
     route = _wrong_route(name, got, exp, tol)
     if route:
         return Verdict(False, True, f"Not yet: {shown} is not {name}: {route}.")
+    rounded = _rounded_too_far(got, exp, tol)
+    if rounded:
+        k, needed = rounded
+        return Verdict(False, True, f"Not yet: {float(got):g} is {name} rounded to {k} decimal{'s' if k > 1 else ''}, "
+                                    f"too coarse for this check: keep at least {needed} decimals, or better, the "
+                                    "unrounded value your code computes.")
     return Verdict(False, True, _hinted(f"Not yet: {shown} is not {name}.", hint))

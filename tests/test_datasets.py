@@ -154,6 +154,42 @@ def test_data_dir_with_wrong_file_refused(tmp_path, monkeypatch):
         lh.load_dataset("ssls")
 
 
+@needs_mirror
+def test_data_dir_accepts_the_name_the_file_has_at_its_download_address(tmp_path, monkeypatch):
+    shutil.copy(MIRROR / "ssls_5.1.txt", tmp_path / "5.1.txt")      # as the pinned address serves it
+    monkeypatch.setenv("LEMMA_DATA_DIR", str(tmp_path))
+    assert datasets.data_path("ssls") == tmp_path / "5.1.txt"
+
+
+def test_data_dir_without_the_file_says_where_it_looked_and_for_which_names(served, tmp_path, monkeypatch):
+    """LEMMA_DATA_DIR is set but the file is not there, and the download fails: the message names the
+    folder and both file names, and does not tell the reader to set LEMMA_DATA_DIR as if it were not set."""
+    _, base = served
+    _point_at(monkeypatch, tmp_path, f"{base}/missing.txt")
+    empty = tmp_path / "shared"
+    empty.mkdir()
+    monkeypatch.setenv("LEMMA_DATA_DIR", str(empty))
+    with pytest.warns(lh.LemmaWarning, match="holds no file named ssls_5.1.txt or missing.txt"):
+        with pytest.raises(lh.LemmaError) as err:
+            lh.load_dataset("ssls")
+    text = str(err.value)
+    assert f"LEMMA_DATA_DIR is set to {str(empty)!r}, but that folder holds no file named ssls_5.1.txt or " \
+           "missing.txt (the name it has at its download address)" in text
+    assert "Could not download the ssls data" in text and "set the environment variable" not in text
+    monkeypatch.setenv("LEMMA_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.warns(lh.LemmaWarning), pytest.raises(lh.LemmaError, match="but there is no such folder"):
+        lh.load_dataset("ssls")
+
+
+def test_failed_download_without_data_dir_names_the_files_to_put_there(served, tmp_path, monkeypatch):
+    _, base = served
+    _point_at(monkeypatch, tmp_path, f"{base}/missing.txt")
+    with pytest.raises(lh.LemmaError, match=r"download the file from http://.*missing\.txt, put it in a folder "
+                                            r"\(as ssls_5\.1\.txt or missing\.txt\) and set the environment "
+                                            r"variable LEMMA_DATA_DIR"):
+        lh.load_dataset("ssls")
+
+
 def test_exam_ships_inside_the_package():
     path = datasets.data_path("exam")
     assert path.parent == Path(lh.__file__).resolve().parent / "data"

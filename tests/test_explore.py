@@ -67,6 +67,50 @@ def test_static_panels_one_column_per_setting(make):
     assert len(fig.axes) == 4
 
 
+@pytest.mark.parametrize("make", [lh.explore_shrinkage, lh.explore_vpc, lh.explore_random_slopes,
+                                  lh.explore_level1_variance])
+def test_static_has_a_row_per_setting_with_the_views_side_by_side_as_under_the_sliders(make):
+    """The text can say "on the left ... on the right" of both the widget and its stored figure."""
+    w = make()
+    fig = w.static()
+    assert len(fig.subfigs) == len(w._settings)
+    for row in fig.subfigs:
+        assert len(row.axes) == len(w._drawers) == 2
+        left, right = (a.get_position() for a in row.axes)
+        assert left.x1 <= right.x0 and left.y0 == pytest.approx(right.y0)
+        assert row._suptitle is not None and row._suptitle.get_text()
+
+
+def _outside_mathematics(text):
+    import re
+    return re.sub(r"\$[^$]*\$", "", text)
+
+
+@pytest.mark.parametrize("make", [lh.explore_shrinkage, lh.explore_vpc, lh.explore_random_slopes,
+                                  lh.explore_level1_variance])
+def test_titles_and_notes_write_subscripts_as_mathematics(make):
+    """No 'σ²_u' with a literal underscore in a title or a note: matplotlib's mathtext sets the subscript."""
+    w = make()
+    fig = w.static()
+    texts = [row._suptitle.get_text() for row in fig.subfigs] + [t.get_text() for a in fig.axes for t in a.texts]
+    for text in texts:
+        assert "_" not in _outside_mathematics(text), text
+        assert "²" not in _outside_mathematics(text), text
+
+
+@pytest.mark.parametrize("make", [lh.explore_shrinkage, lh.explore_vpc, lh.explore_random_slopes,
+                                  lh.explore_level1_variance])
+def test_notes_are_written_above_the_panels_never_over_the_curves(make):
+    w = make()
+    for fig in (w.figure, w.static()):
+        for ax in fig.axes:
+            for t in ax.texts:
+                assert t.get_transform() == ax.transAxes and t.get_position()[1] >= 1, t.get_text()
+    w = lh.explore_level1_variance()                  # the warning about impossible settings too
+    w.set(sigma2_e0=0.8, sigma_e01=w.sliders["sigma_e01"].min, sigma2_e1=0.0)
+    assert all(t.get_position()[1] >= 1 for ax in w.figure.axes for t in ax.texts)
+
+
 def test_set_rejects_an_unknown_slider_with_the_valid_names():
     w = lh.explore_vpc()
     with pytest.raises(lh.LemmaError, match="no slider 'rho'.*sigma2_u, sigma2_e, n"):
@@ -253,6 +297,33 @@ def test_refit_agrees_with_lh_fit_on_the_same_rows(exam):
     np.testing.assert_allclose(w.numbers["random"]["estimate"], direct.random["estimate"], rtol=1e-6)
     x = [ln for ln in w.figure.axes[0].get_lines() if ln.get_gid() == "fixed_subset"]
     assert x, "the subset's estimates are drawn"
+
+
+def test_refit_variance_intervals_never_reach_below_zero(ess):
+    """With 4 countries of 10 people, estimate - 1.96 SE of the country variance is negative; the
+    profile likelihood interval drawn instead stops at 0 and agrees with lme4's."""
+    w = lh.explore_refit(ess, "hedonism ~ 1 + (1 | country)")
+    w.set(groups=4, size=10)
+    table = w.numbers["random"]
+    var_u = table.iloc[0]
+    assert var_u["estimate"] - 1.96 * var_u["std_err"] < 0          # the interval the figure used to draw
+    assert (table["ci_lower"] >= 0).all() and (table["ci_lower"] <= table["estimate"]).all()
+    assert (table["ci_upper"] > table["estimate"]).all()
+    # lme4 on the same 40 rows: confint(lmer(hedonism ~ 1 + (1 | country), REML = FALSE),
+    # parm = "theta_", method = "profile")^2 gives 0 to 0.61552 and 0.65587 to 1.63958
+    np.testing.assert_allclose(table[["ci_lower", "ci_upper"]].to_numpy(),
+                               [[0, 0.61552], [0.65587, 1.63958]], atol=2e-4)
+    drawn = [ln for ln in w.figure.axes[1].get_lines() if ln.get_gid() == "random_subset_interval"]
+    assert drawn and np.nanmin(drawn[0].get_xdata()) >= 0
+    for setting in w._settings:                                     # the stored figure's settings too
+        w.set(**setting)
+        assert (w.numbers["random"]["ci_lower"] >= 0).all()
+
+
+def test_refit_draws_no_variance_interval_where_it_has_none(exam):
+    w = lh.explore_refit(exam, "normexam ~ standlrt + (1 + standlrt | school)")
+    assert w.numbers["random"]["ci_lower"].isna().all()
+    assert "no interval" in w.figure.axes[1].get_xlabel()
 
 
 def test_refit_sliders_keep_at_least_three_groups_and_two_people(exam):

@@ -162,6 +162,15 @@ def test_no_random_part_explains(small):
         lh.fit("y ~ x + (1 | g) + (1 | z)", data=small)
 
 
+def test_uncorrelated_random_effects_are_refused_with_what_is_supported(small):
+    """lme4's '||' is not 'no random part': the message names the shorthand and what lh.fit fits instead."""
+    with pytest.raises(lh.LemmaError, match=r"uses '\|\|'.*uncorrelated.*does not fit that.*'\(1 \+ x \| group\)'") as err:
+        lh.fit("y ~ x + (1 + x || g)", data=small)
+    assert "no random part" not in str(err.value)
+    with pytest.raises(lh.LemmaError, match=r"2 random parts.*cannot hold a covariance at 0"):
+        lh.fit("y ~ x + (1 | g) + (0 + x | g)", data=small)
+
+
 def test_not_a_dataframe():
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         lh.fit("y ~ x + (1 | g)", data={"y": [1]})

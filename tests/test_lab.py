@@ -23,6 +23,24 @@ def test_makefile_lab_target_opens_the_start_notebook():
     assert "jupyter lab notebooks/00_start.ipynb" in makefile
 
 
+def test_make_lab_starts_as_root_and_without_the_news_question():
+    """As root JupyterLab stops ("Running as root is not recommended") unless given --allow-root, and its
+    first-run question about Jupyter news covers the notebook: the Makefile deals with both."""
+    import re
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert "ALLOW_ROOT := $(if $(filter 0,$(shell id -u" in makefile
+    assert "jupyter lab notebooks/00_start.ipynb $(ALLOW_ROOT) $(LAB_ARGS)" in makefile
+    settings = json.loads(re.search(r"printf '%s\\n' '(\{.*\})' > \$@", makefile).group(1))
+    news = settings["@jupyterlab/apputils-extension:notification"]
+    assert news == {"fetchNews": "false", "checkForUpdates": False}
+    schema = Path(sys.prefix) / "share/jupyter/lab/schemas/@jupyterlab/apputils-extension/notification.json"
+    if schema.exists():                                  # the values are ones JupyterLab's settings accept
+        props = json.loads(schema.read_text())["properties"]
+        assert {"const": "false", "title": "Never"} in props["fetchNews"]["oneOf"]
+        assert props["checkForUpdates"]["type"] == "boolean"
+
+
 @pytest.mark.kernel
 def test_jupyterlab_serves_the_course(tmp_path):
     port = _free_port()

@@ -161,6 +161,19 @@ def test_level1_function_is_confirmed_or_asked_for(ssls, capsys):
     assert out.startswith("Not yet:") and "level1='~ 0 + C(female)'" in out
 
 
+def test_a_value_rounded_too_far_is_named_not_called_wrong(capsys):
+    """0.19 is what the text says of P5.1's VPC (0.1911), and the quiz too rejects it: the check says why."""
+    lh.check_value("the VPC", 0.19, 0.19107, tol=5e-4, hint="divide by the total")
+    assert capsys.readouterr().out == ("Not yet: 0.19 is the VPC rounded to 2 decimals, too coarse for this check: "
+                                       "keep at least 3 decimals, or better, the unrounded value your code computes.\n")
+    lh.check_value("the VPC", 0.191, 0.19107, tol=5e-4)
+    assert capsys.readouterr().out.startswith("Correct:")
+    lh.check_value("the VPC", 0.0, 0.19107, tol=5e-4, hint="divide by the total")    # 0 is not a rounding
+    assert capsys.readouterr().out == "Not yet: 0.0000 is not the VPC. Hint: divide by the total.\n"
+    lh.check_value("the count", 4, 3.6, tol=0.5)                                        # nor a whole number
+    assert capsys.readouterr().out.startswith("Correct:")
+
+
 def test_known_wrong_routes_are_named_and_none_is_explained(capsys):
     lh.check_value("the VPC", 19.1, 0.19107, tol=5e-4, hint="divide by the total")
     assert capsys.readouterr().out == ("Not yet: 19.1000 is not the VPC: that looks like a percentage: give the VPC "

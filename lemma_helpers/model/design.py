@@ -60,14 +60,23 @@ def parse_formula(formula: str) -> ParsedFormula:
             f"The formula {formula!r} has no '~'. Write the response on the left and the "
             "explanatory variables on the right, e.g. 'hedonism ~ age + (1 | country)'."
         )
+    if "||" in formula:
+        raise LemmaError(
+            f"The formula {formula!r} uses '||', lme4's shorthand for random effects that are "
+            "uncorrelated (their covariances fixed at 0). lh.fit does not fit that: its random part "
+            "estimates every variance and every covariance. Write '(1 + x | group)' for a random "
+            "intercept and a random slope on x with their covariance (notebook 04), or '(1 | group)' "
+            "for a random intercept alone."
+        )
     matches = list(_RANDOM_RE.finditer(formula))
     if not matches:
         raise LemmaError(_NO_RANDOM_PART.format(formula=formula))
     if len(matches) > 1:
         raise LemmaError(
             f"The formula {formula!r} has {len(matches)} random parts. This course fits "
-            "two-level models with one grouping factor: put all random terms in one bracket, "
-            "e.g. '(1 + x + z | group)'."
+            "two-level models with one grouping factor and one bracket: put all random terms in it, "
+            "e.g. '(1 + x + z | group)', which also estimates their covariances (lh.fit cannot hold "
+            "a covariance at 0, as lme4's '(1 | group) + (0 + x | group)' does)."
         )
     m = matches[0]
     random_rhs, group = m.group(1).strip(), m.group(2).strip()

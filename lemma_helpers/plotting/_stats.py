@@ -103,6 +103,7 @@ class VarianceCurves(NamedTuple):
     observed: pd.Series         # the observed values of x
     rug: np.ndarray | None      # the distinct observed values, when at most RUG_MAX of a continuous x
     band: tuple | None          # the 5th and 95th percentiles of a continuous x with more distinct values
+    on_rug: dict | None = None  # level -> values at each value of the rug (the curve at the observed x)
 
 
 def _observed_x(m, x: str, data: pd.DataFrame | None) -> pd.Series:
@@ -149,13 +150,14 @@ def variance_curves(m, x: str, levels: Sequence, *, data: pd.DataFrame | None = 
         curves = {lev: np.asarray(functions[lev](**values)) for lev in levels}
     except LemmaError as exc:
         raise LemmaError(f"{exc} In plot_variance_function give x=... and the others in at={{...}}.") from None
-    rug = band = None
+    rug = band = on_rug = None
     if not discrete and observed.nunique() <= RUG_MAX:
         rug = np.unique(observed)
+        on_rug = {lev: np.asarray(functions[lev](**{**(at or {}), x: rug})) for lev in levels}
     elif not discrete:
         lo, hi = np.quantile(observed.to_numpy(dtype=float), [0.05, 0.95])
         band = (lo, hi)
-    return VarianceCurves(grid, curves, discrete, observed, rug, band)
+    return VarianceCurves(grid, curves, discrete, observed, rug, band, on_rug)
 
 
 # ---- residuals ----------------------------------------------------------------------------

@@ -65,6 +65,8 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
     Returns
     -------
     matplotlib Axes
+        The vertical axis reaches a little above the lines, so that the legend
+        (top left) covers none of them.
 
     Examples
     --------
@@ -110,9 +112,12 @@ def plot_group_lines(m, data: pd.DataFrame | None = None, *, x: str, at: dict | 
         ax.plot(avg.index, avg.to_numpy(), color=DARK, linewidth=3, zorder=5, gid="average_line",
                 label="average (fixed part)")
     ax.autoscale_view()
+    # the lines fill the panel, so the legend gets a band of its own above them
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.22 * (high - low))
     ax.set_xlabel(x)
     ax.set_ylabel(m.design.response)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", fontsize="small")
     return ax
 
 
@@ -154,10 +159,10 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
     For a random slope on x the level-2 variance is
     ``s2_u0 + 2 s_u01 x + s2_u1 x^2`` (``m.level2_variance``), the level-1
     variance is ``m.level1_variance`` and ``VPC(x) = level2 / (level2 + level1)``.
-    Curves are drawn over the observed range of x only. Ticks along the
-    bottom mark the observed values when there are at most 20 of them;
-    otherwise a shaded band marks the middle 90% of the observed values (from
-    the 5th to the 95th percentile). For a binary or categorical x (separate
+    Curves are drawn over the observed range of x only. Dots on each curve
+    mark the observed values when there are at most 20 of them; otherwise a
+    shaded band marks the middle 90% of the observed values (from the 5th to
+    the 95th percentile). For a binary or categorical x (separate
     variances for men and women, say) there is one point per value instead.
 
     Examples
@@ -190,9 +195,11 @@ def plot_variance_function(m, *, x: str, level: Any = 2, data: pd.DataFrame | No
         ax.set_xticks(grid)
         ax.set_xmargin(0.3)
     elif curves.rug is not None:
-        ax.plot(curves.rug, np.zeros(len(curves.rug)), "|", color=DARK, markersize=12,
-                markeredgewidth=1.5, transform=ax.get_xaxis_transform(), gid="observed_x",
-                label=f"observed values of {x}")
+        # a few distinct values (cohorts, say): mark them on each curve, where they are easy to see
+        for k, lev in enumerate(levels):
+            ax.plot(curves.rug, curves.on_rug[lev], "o", color=_LEVELS[lev][1], markersize=6.5,
+                    markeredgecolor="white", markeredgewidth=1, zorder=3, gid="observed_x",
+                    label=f"observed values of {x}" if k == 0 else None)
     elif curves.band is not None:
         # a rug of dozens of distinct values is a solid comb: shade where most of the data are instead
         ax.axvspan(*curves.band, color=GREY, alpha=0.15, linewidth=0, zorder=0, gid="observed_x",

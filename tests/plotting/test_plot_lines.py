@@ -90,6 +90,18 @@ def test_group_lines_sample_draws_that_many_plus_the_highlighted(ssls, ssls_rs):
         lh.plot_group_lines(ssls_rs, x="cohort90", sample=0)
 
 
+def test_group_lines_legend_sits_in_a_band_above_the_lines(ssls_rs):
+    """With hundreds of lines the whole panel is full of them: the legend gets a band of its own."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    lh.plot_group_lines(ssls_rs, x="cohort90", sample=40, seed=1, highlight=[8, 276], group_label="school", ax=ax)
+    fig.canvas.draw()
+    top_of_lines = max(max(np.asarray(s)[:, 1].max() for s in artists(ax, "group_lines")[0].get_segments()),
+                       max(ln.get_ydata().max() for ln in ax.lines))
+    box = ax.get_legend().get_window_extent()
+    legend_bottom = ax.transData.inverted().transform((box.x0, box.y0))[1]
+    assert legend_bottom > top_of_lines
+
+
 def test_group_lines_other_variables_need_values(ess):
     m = lh.fit("hedonism ~ age46 + female + (1 | country)", data=ess)
     with pytest.raises(lh.LemmaError, match=r"other than 'age46'.*'female'.*at=\{'female': 0\}"):
@@ -125,6 +137,16 @@ def test_variance_function_level2_over_observed_range(ssls_rs):
     np.testing.assert_allclose(line.get_ydata(), ssls_rs.level2_variance(cohort90=x))
     assert list(artists(ax, "observed_x")[0].get_xdata()) == [-6, -4, -2, 0, 6, 8]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("cohort90", "level-2 variance")
+
+
+def test_variance_function_marks_the_observed_values_on_each_curve(ssls_rs):
+    """A few distinct x values (six cohorts): a dot on the curve at each, not a rug hidden in the axis."""
+    ax = lh.plot_variance_function(ssls_rs, x="cohort90", level=2)
+    dots = artists(ax, "observed_x")
+    assert len(dots) == 1 and dots[0].get_marker() == "o"
+    x = dots[0].get_xdata()
+    np.testing.assert_allclose(dots[0].get_ydata(), ssls_rs.level2_variance(cohort90=x))
+    assert dots[0].get_transform() == ax.transData
 
 
 def test_variance_function_both_levels_and_vpc(ess_rs):
