@@ -1,22 +1,27 @@
 """How long each notebook takes a learner: reading time, run time and an allowance for the exercises.
 
-For each course notebook (``notebooks/NN*_*.ipynb``) the estimate adds up
+For each course notebook (``notebooks/NN*_*.ipynb``) the estimate is a model of
+reading and working, not a measurement of learners (none has been timed):
 
-* **reading**: the words of its Markdown cells (LaTeX, HTML comments, link
-  targets, navigation links and Markdown markup left out) at ``WPM`` = 200 words a minute.
-  Brysbaert (2019, "How many words do we read per minute? A review and
-  meta-analysis of reading rate", *Journal of Memory and Language* 109,
-  104047) puts silent reading of English non-fiction at 238 words a minute on
-  average; the course's text is technical and full of formulas and output to
-  look at, so a slower rate is used;
+* **reading and studying**: the words of its Markdown cells at ``WPM`` = 130
+  words a minute (a formula or a name in code type counts as one word; LaTeX
+  display equations, HTML comments, link targets, navigation links, solutions
+  folded in ``<details>`` and instructor text left out), plus ``EQUATION_MIN``
+  for each display equation, ``CODE_LINE_MIN`` for each line of code shown,
+  ``FIGURE_MIN`` for each figure and ``OUTPUT_MIN`` for each printed table or
+  output. Brysbaert (2019, "How many words do we read per minute?", *Journal
+  of Memory and Language* 109, 104047) puts silent reading of English
+  non-fiction at 238 words a minute; technical text read for understanding
+  goes much slower, hence 130;
+* **working**: ``EXPLORE_MIN`` for each exploration; in a concept notebook
+  ``EXERCISE_MIN`` for each exercise check plus ``BLANK_MIN`` for each line
+  the learner writes (``= ...``); in a practical ``BLANK_MIN`` for each line
+  of its solutions (``# blank``) and ``ANSWER_MIN`` for each written answer
+  (Markdown cells tagged ``answer``);
+* **the quiz**: ``NUMERIC_MIN`` for each numeric question and ``CHOICE_MIN``
+  for each other question of the sections it shows with ``lh.quiz(...)``;
 * **running the code**: the notebook is executed once (a copy, in a temporary
-  folder) and the wall-clock time is measured; ``--no-run`` skips this and
-  counts 0;
-* **exercises**: an allowance, not a measurement: ``EXERCISE_MIN`` minutes for
-  each exercise check (``lh.check_exercise``) or exercise cell tagged
-  ``solution`` outside the quiz, ``ANSWER_MIN`` minutes for each written answer
-  (Markdown cells tagged ``answer``) and ``QUIZ_MIN`` minutes for each quiz
-  question of the sections the notebook shows with ``lh.quiz(...)``.
+  folder) and the wall-clock time is measured; ``--no-run`` skips this.
 
 The total is rounded up to 5 minutes. The script writes
 
@@ -55,10 +60,17 @@ NOTEBOOKS = ROOT / "notebooks"
 SCHEDULE = ROOT / "docs" / "SCHEDULE.md"
 COURSE_NOTEBOOK = re.compile(r"^[0-9]+[a-z]*_.*\.ipynb$")
 
-WPM = 200            # words a minute (see the module docstring for the source)
-EXERCISE_MIN = 4     # minutes for each exercise with a check
-ANSWER_MIN = 5       # minutes for each written answer
-QUIZ_MIN = 1.5       # minutes for each quiz question
+WPM = 130            # words a minute, for technical text read for understanding
+EQUATION_MIN = 0.75  # each display equation
+CODE_LINE_MIN = 0.1  # each line of code shown (comments and blank lines aside)
+FIGURE_MIN = 1.0     # each figure
+OUTPUT_MIN = 0.5     # each printed table or output
+EXPLORE_MIN = 5.0    # each exploration (lh.explore_...)
+EXERCISE_MIN = 3.0   # each exercise check of a concept notebook ...
+BLANK_MIN = 4.0      # ... and each line a learner writes (concept: "= ...", practical: "# blank")
+ANSWER_MIN = 6.0     # each written answer
+NUMERIC_MIN = 3.0    # each numeric quiz question
+CHOICE_MIN = 1.5     # each other quiz question
 
 TABLE = re.compile(r"(<!-- timing:start -->\n).*?(<!-- timing:end -->)", re.S)
 NOTE = re.compile(r"(?:\*\*Time:\*\* )?<!-- time:start -->(.*?)<!-- time:end -->", re.S)
@@ -79,47 +91,93 @@ def _source(cell) -> str:
 
 
 def words(markdown: str) -> int:
-    """Words a learner reads in a Markdown text (formulas, comments, link targets and tags left out).
+    """Words a learner reads in a Markdown text (a formula or a name in code type counts as one; display
+    equations, comments, link targets, tags and folded solutions left out).
 
     >>> words("## A title\\n\\nThe **VPC** is $\\\\sigma^2_u / (\\\\sigma^2_u + \\\\sigma^2_e)$, see [notebook 02](02_x.ipynb).")
-    8
+    9
     """
     text = NOTE.sub(" ", markdown)                     # the time note itself
     text = re.sub(r"<!-- nav:start -->.*?<!-- nav:end -->", " ", text, flags=re.S)   # navigation links
+    text = re.sub(r"<details>.*?</details>", " ", text, flags=re.S)                  # read after trying
+    text = re.sub(r"<!-- instructor -->.*?<!-- /instructor -->", " ", text, flags=re.S)
     text = _COMMENT.sub(" ", text)
-    text = _MATH.sub(" ", text)
+    text = re.sub(r"\$\$.+?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]+?\$|`[^`]+`", " X ", text)
     text = _LINK_TARGET.sub("]", text)
     text = _TAG.sub(" ", text)
     return len(_WORD.findall(text))
 
 
-def _quiz_questions(sections) -> int:
+def _quiz_questions(sections) -> tuple:
+    """(numeric, other) questions of the sections."""
     from lemma_helpers import _bank
 
     bank = _bank._shipped_bank()
-    return sum(len(bank[s][1]) for s in sections if s in bank)
+    qs = [q for s in sections if s in bank for q in bank[s][1]]
+    return sum(q.type == "numeric" for q in qs), sum(q.type != "numeric" for q in qs)
+
+
+_BLANK = re.compile(r"^\s*\w[\w\[\]\"' ]*= \.\.\.\s*(#.*)?$", re.M)
+_SKIP = {"hide-input", "instructor", "quiz-answers"}
+
+
+def _code_counts(cells, practical: bool) -> dict:
+    """What a learner reads and does in the code cells: lines shown, figures, outputs, explorations, exercise
+    checks and lines to write."""
+    n = dict(lines=0, figures=0, outputs=0, explore=0, checks=0, blanks=0)
+    for c in cells:
+        tags = set(c.get("metadata", {}).get("tags", []))
+        src = _source(c)
+        if c["cell_type"] != "code" or tags & _SKIP or "NBVAL_IGNORE_OUTPUT" in src:
+            continue
+        n["checks"] += src.count("check_exercise(")
+        if "solution" in tags:
+            n["blanks"] += sum(1 for line in src.splitlines() if line.rstrip().endswith("# blank"))
+        elif not practical:
+            n["blanks"] += len(_BLANK.findall(src))
+        shown = "check_exercise" not in src and "lh.quiz(" not in src
+        if shown:
+            n["lines"] += sum(1 for line in src.splitlines() if line.strip() and not line.strip().startswith("#"))
+        explorations = len(re.findall(r"lh\.explore_\w+\(", src))
+        n["explore"] += explorations
+        for out in c.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data:
+                n["figures"] += 1
+            elif shown and ("text/plain" in data or out.get("output_type") == "stream"):
+                n["outputs"] += 1
+        n["figures"] -= min(explorations, n["figures"])     # an exploration's stored figure counts with it
+    return n
 
 
 def measure(path: Path, run: bool = True) -> dict:
     """The parts of the estimate for one notebook (minutes, except ``words``)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     cells = nb["cells"]
-    n_words = sum(words(_source(c)) for c in cells if c["cell_type"] == "markdown")
-    checks = sum(_source(c).count("check_exercise(") for c in cells if c["cell_type"] == "code")
-    solutions = sum(1 for c in cells if c["cell_type"] == "code"
-                    and "solution" in c.get("metadata", {}).get("tags", [])
-                    and "check_exercise(" not in _source(c) and "lh.check(" not in _source(c))
-    exercises = max(checks, solutions)
-    answers = sum(1 for c in cells if c["cell_type"] == "markdown" and "answer" in c.get("metadata", {}).get("tags", []))
+    practical = bool(re.match(r"\d+_p\d", path.name))
+    markdown = [c for c in cells if c["cell_type"] == "markdown"]
+    answers = sum(1 for c in markdown if "answer" in c.get("metadata", {}).get("tags", []))
+    read_cells = [_source(c) for c in markdown if "answer" not in c.get("metadata", {}).get("tags", [])]
+    n_words = sum(words(s) for s in read_cells)
+    equations = sum(len(re.findall(r"\$\$", s)) // 2 for s in read_cells)
+    n = _code_counts(cells, practical)
     quizzes = sorted({s for c in cells if c["cell_type"] == "code" for s in _QUIZ.findall(_source(c))})
-    questions = _quiz_questions(quizzes)
+    numeric, choice = _quiz_questions(quizzes)
     run_min = execute_copy(path) / 60 if run else 0.0
-    reading = n_words / WPM
-    work = exercises * EXERCISE_MIN + answers * ANSWER_MIN + questions * QUIZ_MIN
-    total = reading + run_min + work
+    reading = (n_words / WPM + equations * EQUATION_MIN + n["lines"] * CODE_LINE_MIN + n["figures"] * FIGURE_MIN
+               + n["outputs"] * OUTPUT_MIN)
+    if practical:
+        work = n["blanks"] * BLANK_MIN + answers * ANSWER_MIN
+    else:
+        work = (n["checks"] * EXERCISE_MIN + n["blanks"] * BLANK_MIN) if n["checks"] else 0.0
+    work += n["explore"] * EXPLORE_MIN
+    quiz = numeric * NUMERIC_MIN + choice * CHOICE_MIN
+    total = reading + work + quiz + run_min
     return {"notebook": path.name, "title": _title(cells), "words": n_words, "reading": reading,
-            "run": run_min if run else None, "exercises": exercises, "answers": answers,
-            "questions": questions, "work": work, "total": 5 * math.ceil(total / 5)}
+            "run": run_min if run else None, "exercises": n["checks"], "answers": answers,
+            "questions": numeric + choice, "explorations": n["explore"], "work": work, "quiz": quiz,
+            "total": 5 * math.ceil(total / 5)}
 
 
 def _title(cells) -> str:
@@ -146,27 +204,39 @@ def execute_copy(path: Path) -> float:
 
 def table(rows: list) -> str:
     """The course overview table (Markdown)."""
-    lines = ["| Notebook | Words | Reading (min) | Code run (min) | Exercises | Written answers | Quiz questions "
-             "| Exercise allowance (min) | **About (min)** |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| Notebook | Words | Reading and studying (min) | Code run (min) | Explorations | Exercise checks "
+             "| Written answers | Quiz questions | Working (min) | Quiz (min) | **About (min)** |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         run = "not run" if r["run"] is None else f"{r['run']:.1f}"
         lines.append(f"| [{r['title'] or r['notebook']}](../notebooks/{r['notebook']}) | {r['words']} | "
-                     f"{r['reading']:.0f} | {run} | {r['exercises']} | {r['answers']} | {r['questions']} | "
-                     f"{r['work']:.0f} | **{r['total']}** |")
+                     f"{r['reading']:.0f} | {run} | {r['explorations']} | {r['exercises']} | {r['answers']} | "
+                     f"{r['questions']} | {r['work']:.0f} | {r['quiz']:.0f} | **{r['total']}** |")
     total = sum(r["total"] for r in rows)
-    lines.append(f"| **Total** | {sum(r['words'] for r in rows)} | | | | | | | **{total}** "
+    lines.append(f"| **Total** | {sum(r['words'] for r in rows)} | | | | | | | | | **{total}** "
                  f"(about {total / 60:.1f} hours) |")
     return "\n".join(lines) + "\n"
 
 
+def _duration(minutes: int) -> str:
+    """'45 minutes', 'an hour', '1 hour 25 minutes', '2 hours'."""
+    h, m = divmod(int(minutes), 60)
+    if not h:
+        return f"{m} minutes"
+    hours = "an hour" if h == 1 and not m else f"{h} hour{'s' if h > 1 else ''}"
+    return hours if not m else f"{hours} {m} minutes"
+
+
 def note(r: dict) -> str:
     """The one-line note for a notebook's first cell."""
-    return (f"{LABEL}<!-- time:start -->*About {r['total']} minutes: {r['reading']:.0f} to read, "
-            f"{r['work']:.0f} for the exercises and questions"
-            + ("" if r["run"] is None or r["run"] < 0.5 else f", {r['run']:.0f} for the code to run")
-            + " (an estimate: reading at 200 words a minute, plus a few minutes for each exercise)."
-            "*<!-- time:end -->")
+    parts = [f"{r['reading']:.0f} to read the text and code and study the output"]
+    if round(r["work"]):
+        parts.append(f"{r['work']:.0f} for the {'exercises' if r['exercises'] or r['answers'] else 'explorations'}")
+    if round(r["quiz"]):
+        parts.append(f"{r['quiz']:.0f} for the quiz")
+    said = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return (f"{LABEL}<!-- time:start -->*About {_duration(r['total'])}: {said} (minutes; an estimate, not a "
+            "measurement: take the time you need).*<!-- time:end -->")
 
 
 def reformat(source: str) -> str:

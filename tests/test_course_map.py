@@ -37,3 +37,16 @@ def test_each_concept_notebook_names_its_practical_and_each_practical_the_next_c
         nb = nbformat.read(str(next((ROOT / "notebooks").glob(f"{practical}_*.ipynb"))), as_version=4)
         stem = next((ROOT / "notebooks").glob(f"{concept}_*.ipynb")).name
         assert any(f"({stem})" in c.source for c in nb.cells[-3:] if c.cell_type == "markdown"), practical
+
+
+@pytest.mark.parametrize("stem", ["02_comparing_groups", "03_random_intercepts", "04_random_slopes",
+                                  "05_level2_variables", "06_complex_level1"])
+def test_the_notebooks_that_teach_the_model_point_to_its_likelihood(stem):
+    """Notebooks 02-06 point to the readable likelihood that lh.fit maximises; the functions they name exist."""
+    from lemma_helpers.model import likelihood
+
+    text = "".join(c.source for c in nbformat.read(str(ROOT / "notebooks" / f"{stem}.ipynb"), as_version=4).cells
+                   if c.cell_type == "markdown")
+    assert "lemma_helpers/model/likelihood.py" in text and "import lemma_helpers.model.likelihood" in text
+    for name in re.findall(r"see `(\w+)`|`(\w+)` in `lemma_helpers/model/likelihood\.py`", text):
+        assert hasattr(likelihood, "".join(name)), name
