@@ -499,9 +499,10 @@ def reveal(item_id: str, **inputs: Any) -> str:
 
     Examples
     --------
-    >>> text = reveal("5.1.q1")
-    Worked answer to 5.1.q1: $\mathrm{VPC} = 0.08977 / (0.08977 + 0.88506) = 0.08977 / 0.97483 = 0.0921$.
-    Accepted: between 0.0918851 and 0.0922851.
+    >>> import lemma_helpers as lh
+    >>> m = lh.fit("normexam ~ 1 + (1 | school)", data=lh.load_dataset("exam"))
+    >>> text = reveal("X.example.vpc", m=m)    # doctest: +ELLIPSIS
+    Worked ...: divide the level-2 variance by the total variance; the VPC comes to 0.1659.
     """
     if recording_only():
         raise LemmaError("Answers are not shown during a summative assignment: you get feedback after it has "
