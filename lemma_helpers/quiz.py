@@ -137,10 +137,18 @@ class Quiz:
     questions: tuple
     code: str | None = None      # a variant code: each student's own numbers and order of options
 
+    def _your_data(self) -> str:
+        """A line for a quiz with questions on the data: what "your data" is."""
+        if not any(q.compute for q in self.questions):
+            return ""
+        return ("Your data is the data as you loaded it with lh.load_dataset: the course's data, or your own "
+                "version of it in an assignment with a variant code.")
+
     def __repr__(self) -> str:
         head = f"Quiz {self.section}: {self.title} ({len(self.questions)} questions)"
         body = "\n\n".join(_question_text(q, self.code) for q in self.questions)
-        return f"{head}\n{'=' * len(head)}\n\n{body}"
+        note = f"{self._your_data()}\n\n" if self._your_data() else ""
+        return f"{head}\n{'=' * len(head)}\n\n{note}{body}"
 
     __str__ = __repr__
 
@@ -148,7 +156,8 @@ class Quiz:
         body = "".join(_question_html(q, self.code) for q in self.questions)
         return (f"<div class='lemma-quiz'><h4>Quiz {self.section}: {html.escape(self.title)}</h4>"
                 f"<p><small>Check each answer with <code>lh.check(id, answer)</code>; "
-                f"the feedback explains what a wrong answer usually means.</small></p>{body}</div>")
+                f"the feedback explains what a wrong answer usually means."
+                f"{' ' + html.escape(self._your_data()) if self._your_data() else ''}</small></p>{body}</div>")
 
     def to_frame(self) -> pd.DataFrame:
         return list_questions(self.section)
@@ -460,20 +469,28 @@ def _verdict(q: Question, answer: Any) -> CheckResult:
     if not out.valid:
         return CheckResult(q.id, jsonable(answer), False, 0.0, float(q.key.points), out.feedback, False,
                            session().tries.get(q.id, 0))
-    wrong_before = session().tries.get(q.id, 0)
+    state = session()
+    wrong_before = state.tries.get(q.id, 0)
     parts = [out.feedback]
     if out.correct:
+        state.last_wrong.pop(q.id, None)
         if key.explanation:
             parts.append("Worked answer: " + key.explanation.strip())
+        return CheckResult(q.id, jsonable(answer), True, float(out.points), float(q.key.points), "\n".join(parts),
+                           True, wrong_before + 1)
+    if wrong_before and state.last_wrong.get(q.id) == jsonable(answer):     # the same answer again: no new try
+        wrong = wrong_before
+        parts.append("(The same answer as your last try: it does not count as a new one.)")
     else:
-        session().tries[q.id] = wrong = wrong_before + 1
-        hint = prompt_for(q, code, "hint")
-        if wrong >= HINT_FROM_TRY and hint:
-            parts.append("Hint: " + hint)
-        if wrong >= WORKED_FROM_TRY and key.explanation:
-            parts.append("Worked answer: " + key.explanation.strip())
-    return CheckResult(q.id, jsonable(answer), out.correct, float(out.points), float(q.key.points),
-                       "\n".join(p for p in parts if p), True, wrong_before + 1)
+        state.last_wrong[q.id] = jsonable(answer)
+        state.tries[q.id] = wrong = wrong_before + 1
+    hint = prompt_for(q, code, "hint")
+    if wrong >= HINT_FROM_TRY and hint:
+        parts.append("Hint: " + hint)
+    if wrong >= WORKED_FROM_TRY and key.explanation:
+        parts.append("Worked answer: " + key.explanation.strip())
+    return CheckResult(q.id, jsonable(answer), False, float(out.points), float(q.key.points), "\n".join(parts),
+                       True, wrong)
 
 
 def reveal(item_id: str, **inputs: Any) -> str:

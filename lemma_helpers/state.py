@@ -11,7 +11,8 @@ functions do:
 * the **tries**: wrong answers per quiz question and per exercise, which
   decide when ``lh.check`` adds the hint (second wrong try) and the worked
   answer (third), and when ``lh.check_exercise`` adds the worked answer
-  (third); and which exercises are **solved** (``lh.solved``);
+  (third); the same wrong answer checked again (a cell of answers run once
+  more) is not a new try; and which exercises are **solved** (``lh.solved``);
 * the **question-bank folders** added with ``lh.add_question_bank``.
 
 ``lh.session()`` shows all of it; ``lh.reset_session()`` forgets it (as a
@@ -35,6 +36,7 @@ class Session:
     mode: str | None = None             # "summative" or "formative" once an assignment is started
     code: str | None = None             # the variant code given to lh.start_assignment
     tries: dict = field(default_factory=dict)          # question or exercise id -> wrong tries so far
+    last_wrong: dict = field(default_factory=dict)     # question id -> the last wrong answer (a repeat is no try)
     solved: set = field(default_factory=set)           # exercises whose last checked answer was right
     bank_folders: list = field(default_factory=list)   # folders given to lh.add_question_bank
 
@@ -97,6 +99,7 @@ def reset_session() -> None:
     """Forget the assignment, the variant code, the tries and the extra question banks, as a fresh kernel would."""
     _SESSION.assignment = _SESSION.mode = _SESSION.code = None
     _SESSION.tries.clear()
+    _SESSION.last_wrong.clear()
     _SESSION.solved.clear()
     _SESSION.bank_folders.clear()
 

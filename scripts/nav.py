@@ -3,6 +3,8 @@
 The first markdown cell of each notebook holds a line between the markers
 ``<!-- nav:start -->`` and ``<!-- nav:end -->``; this script fills it from the
 ordered list of notebooks, so the links never go stale. Outputs are untouched.
+A concept notebook's link to a practical goes to the practical's student copy
+when the folder has one (``student/``): the solved practical shows every answer.
 
 The course notebooks are the files whose names start with a number, an
 optional lower-case letter and ``_`` (``07_summary.ipynb``,
@@ -77,13 +79,23 @@ def title(nb) -> str:
     return first.lstrip("# ").strip()
 
 
-def nav_line(prev_nb, prev_path, next_nb, next_path) -> str:
+def target(path: Path, here: Path) -> str:
+    """The link from notebook ``here`` to ``path``: from a concept notebook, a practical's student copy when the
+    folder has one (``student/08_...``: the solved practical beside it shows every answer), else the file."""
+    copy = path.parent / "student" / path.name
+    if PRACTICAL.search(path.name) and not PRACTICAL.search(here.name) and copy.exists():
+        return f"student/{path.name}"
+    return path.name
+
+
+def nav_line(prev_nb, prev_path, next_nb, next_path, here: Path | None = None) -> str:
+    here = here or Path("00_x.ipynb")
     parts = []
     if prev_path:
-        parts.append(f"Previous: [{title(prev_nb)}]({prev_path.name})")
+        parts.append(f"Previous: [{title(prev_nb)}]({target(prev_path, here)})")
     parts.append("[Start page](00_start.ipynb)" if prev_path else "")
     if next_path:
-        parts.append(f"Next: [{title(next_nb)}]({next_path.name})")
+        parts.append(f"Next: [{title(next_nb)}]({target(next_path, here)})")
     return "<!-- nav:start -->\n" + " | ".join(p for p in parts if p) + "\n<!-- nav:end -->"
 
 
@@ -105,7 +117,7 @@ def main(check: bool = False, folder: Path = NOTEBOOKS, order: str = "numbered")
             print(f"{path.name}: first cell has no nav markers", file=sys.stderr)
             stale.append(path.name)
             continue
-        new = MARKERS.sub(nav_line(*prev, *nxt).replace("\\", "\\\\"), cell.source)
+        new = MARKERS.sub(nav_line(*prev, *nxt, here=path).replace("\\", "\\\\"), cell.source)
         if new != cell.source:
             stale.append(path.name)
             if not check:

@@ -37,6 +37,7 @@ def _run_cells(nb) -> None:
         for field in ("assignment", "mode", "code"):      # a fresh kernel's session (extra banks kept)
             mp.setattr(state, field, None)
         mp.setattr(state, "tries", {})
+        mp.setattr(state, "last_wrong", {})
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue

@@ -61,11 +61,22 @@ def test_a_check_whose_inputs_are_not_done_says_so(capsys):
 def test_a_model_exercise_s_worked_answer_is_the_call(capsys):
     lh.reset_session()
     exam = lh.load_dataset("exam")
-    wrong = lh.fit("normexam ~ 1 + (1 | school)", data=exam)
-    for _ in range(3):
-        lh.check_exercise("P5.6.m1", wrong, data=exam)
+    for formula in ("normexam ~ 1 + (1 | school)", "normexam ~ female + (1 | school)",
+                    "normexam ~ avslrt + (1 | school)"):                      # three different wrong models
+        lh.check_exercise("P5.6.m1", lh.fit(formula, data=exam), data=exam)
     assert capsys.readouterr().out.splitlines()[-1] == (
         'Worked answer: lh.fit("normexam ~ standlrt + (1 | school)", data=...)')
+
+
+def test_the_same_wrong_answer_checked_again_is_not_a_new_try(exam_null, capsys):
+    lh.reset_session()
+    for _ in range(4):                          # a check cell run four times with the same wrong value
+        lh.check_exercise("X.example.vpc", 0.5, m=exam_null)
+    assert "Worked answer" not in capsys.readouterr().out and lh.session().tries["X.example.vpc"] == 1
+    wrong = lh.fit("normexam ~ 1 + (1 | school)", data=lh.load_dataset("exam"))
+    for _ in range(3):
+        lh.check_exercise("P5.6.m1", wrong, data=lh.load_dataset("exam"))
+    assert lh.session().tries["P5.6.m1"] == 1
 
 
 def test_unknown_exercise_and_wrong_inputs_are_explained(exam_null):

@@ -179,7 +179,7 @@ def test_text_answers_ignore_case_spaces_and_punctuation():
 
 def test_hint_on_second_and_worked_answer_on_third_wrong_try():
     q = Q.question("5.1.q1")
-    first, second, third = (lh.check("5.1.q1", 0.5) for _ in range(3))
+    first, second, third = (lh.check("5.1.q1", wrong) for wrong in (0.5, 0.6, 0.7))     # three different tries
     assert [r.tries for r in (first, second, third)] == [1, 2, 3]
     assert "Hint:" not in first.feedback and "0.0921" not in first.feedback
     assert "Hint: " + q.hint in second.feedback and "Worked answer" not in second.feedback
@@ -490,3 +490,15 @@ def test_a_worked_answer_is_shown_once_with_its_maths_typeset(ipython):
     assert "$\\mathrm{VPC}" in outputs[0]["text/html"] and "<p>Accepted: between" in outputs[0]["text/html"]
     outputs, _ = _outputs(ipython, "text = lh.reveal('5.1.q1')\ntext.startswith('Worked')")
     assert len(outputs) == 1
+
+
+def test_the_same_wrong_answer_again_is_not_a_new_try():
+    """Re-running a cell of answers checks each unchanged answer again: that is not another try, so it never
+    brings the worked answer that a third real try would."""
+    first = lh.check("5.1.q2", "a")
+    again = lh.check("5.1.q2", "a")
+    assert (first.tries, again.tries) == (1, 1) and "does not count as a new one" in again.feedback
+    third = lh.check("5.1.q2", "a")
+    assert third.tries == 1 and "Worked answer" not in third.feedback
+    other = lh.check("5.1.q2", "b")
+    assert other.tries == 2 and lh.check("5.1.q2", "d").tries == 3

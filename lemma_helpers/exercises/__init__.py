@@ -148,6 +148,17 @@ def _verdict(ex: Exercise, answer: Any, inputs: dict) -> Verdict:
     return value_verdict(ex.what, answer, ex.compute(**inputs), tol=ex.tol, hint=ex.hint)
 
 
+def _signature(answer: Any):
+    """What makes two checked answers the same try: a fitted model's formula and log-likelihood, or the value."""
+    loglik = getattr(answer, "loglik", None)
+    if loglik is not None:
+        return ("model", str(getattr(answer, "formula", "")), round(float(loglik), 6))
+    try:
+        return ("value", repr(np.round(np.asarray(answer, dtype=float), 12).tolist()))
+    except (TypeError, ValueError):
+        return ("other", repr(answer)[:200])
+
+
 def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
     """Check the answer to a notebook exercise and print feedback; return the learner's answer.
 
@@ -202,10 +213,14 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
     lines = [verdict.message]
     if verdict.correct:
         state.solved.add(ex.id)
+        state.last_wrong.pop(ex.id, None)
     else:
         state.solved.discard(ex.id)
         if verdict.done:
-            state.tries[ex.id] = state.tries.get(ex.id, 0) + 1
+            seen = _signature(answer)
+            if state.last_wrong.get(ex.id) != seen:          # the same answer checked again is not a new try
+                state.last_wrong[ex.id] = seen
+                state.tries[ex.id] = state.tries.get(ex.id, 0) + 1
             if state.tries[ex.id] >= WORKED_FROM_TRY:
                 lines.append(_worked(ex, inputs))
     print("\n".join(lines))
