@@ -24,6 +24,12 @@ writes ``notebooks/student/<same name>.ipynb`` from each of them:
   yours)</summary> ... </details>``, so that a learner who has written an
   answer can compare it. ``--no-model-answers`` leaves these cells out (for
   graded use, where the answers must not travel with the copy).
+* **Folded results**: Markdown of the instructor notebook may fold what follows
+  from an exercise (its interpretation, the numeric Summary, published values
+  to compare with) in ``<details><summary>...</summary> ... </details>``; the
+  fold is copied as it is, so a learner opens it after trying. With
+  ``--no-model-answers`` every such fold is left out as well, since it holds
+  the exercises' results.
 * **Student text**: in a Markdown cell, text between ``<!-- instructor -->``
   and ``<!-- /instructor -->`` is left out of the student copy, and
   ``<!-- student: some text -->`` (invisible in the instructor notebook)
@@ -72,6 +78,7 @@ MODEL_ANSWER_TAG = "model-answer"
 MODEL_ANSWER_SUMMARY = "Compare with a model answer (open it after writing yours)"
 ANSWER_PREFIX = re.compile(r"^\s*\*\*Answer\.\*\*\s*")
 INSTRUCTOR_TEXT = re.compile(r"<!--\s*instructor\s*-->.*?<!--\s*/instructor\s*-->", re.DOTALL)
+FOLD = re.compile(r"<details>.*?</details>\n*", re.DOTALL)
 STUDENT_TEXT = re.compile(r"<!--\s*student:\s*(.*?)\s*-->", re.DOTALL)
 QUIZ_HEADING = re.compile(r"^#+\s*Quiz\b")
 QUIZ_CALL = re.compile(r"`lh\.quiz\(([\"'][^\"']+[\"'])\)`")
@@ -153,9 +160,16 @@ def student_links(text: str) -> str:
     return HTML_LINK.sub(sub, MD_LINK.sub(sub, text))
 
 
-def student_text(source: str) -> str:
+def student_text(source: str, *, folds: bool = True) -> str:
     """The student version of a Markdown cell: instructor-only text out, student-only text in, a quiz
-    introduction that fits blanked answer cells, links that work from ``notebooks/student/``."""
+    introduction that fits blanked answer cells, links that work from ``notebooks/student/``; with
+    ``folds=False`` the folded results (``<details>`` blocks) out too.
+
+    >>> student_text("Intro.\\n\\n<details><summary>Results</summary>\\n\\n0.19\\n\\n</details>\\n\\nNext.", folds=False)
+    'Intro.\\n\\nNext.'
+    """
+    if not folds:
+        source = FOLD.sub("", source).strip()
     marked = INSTRUCTOR_TEXT.search(source) or STUDENT_TEXT.search(source)
     if marked:
         source = STUDENT_TEXT.sub(lambda m: m.group(1), INSTRUCTOR_TEXT.sub("", source))
@@ -196,7 +210,7 @@ def make_student(nb, *, model_answers: bool = True):
         elif cell.cell_type == "markdown" and "answer" in t:
             new.source = ANSWER_PLACEHOLDER
         elif cell.cell_type == "markdown":
-            new.source = student_text(cell.source)
+            new.source = student_text(cell.source, folds=model_answers)
         out.cells.append(new)
         if cell.cell_type == "markdown" and "answer" in t and model_answers:
             out.cells.append(model_answer_cell(student_links(cell.source)))
