@@ -308,6 +308,11 @@ def _load_timing():
 _DF_EMPTY_TH = re.compile(r"<th>\s*</th>")
 
 
+# a link to a practical's student copy (the notebooks point learners there): on the site, the practical's page,
+# which hides the solutions and whose download and launch buttons give the student copy
+_STUDENT_LINK = re.compile(r"\]\((?:\./)?student/([^)#\s]+\.ipynb)")
+
+
 def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
     """The notebook as the site shows it, and the figures that have no alt text."""
     nb = _read_json(path)
@@ -323,6 +328,7 @@ def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
             new = timing.reformat(src) if i == 0 else src
             for pattern, replacement in _LAB_ONLY:
                 new = pattern.sub(replacement, new)
+            new = _STUDENT_LINK.sub(r"](\1", new)    # a practical's page (which offers the student copy)
             if new != src:
                 cell["source"] = new
         elif cell["cell_type"] == "code":
@@ -358,7 +364,7 @@ def prepare_notebook(path: Path, student: Path | None) -> tuple[str, list]:
                     alt = "Figure without a description yet (see notebooks/alt_text.yaml)."
                 w, h = _png_size(_text(pngs[0]))
                 classes = ["lemma-figure"]
-                if h and w / h >= 2.2:
+                if (h and w / h >= 2.2) or w >= 900:     # side-by-side panels, or panels in rows (explorations)
                     classes.append("lemma-wide-3" if w >= 1300 else "lemma-wide-2")
                 mystnb = meta.setdefault("mystnb", {})
                 mystnb.setdefault("image", {})["alt"] = alt
