@@ -223,3 +223,78 @@ def test_right_options_of_multiple_choice_questions_are_not_picked_out_by_length
         return min(right) > max(wrong) or max(right) > MAX_KEY_RATIO * max(wrong)
     assert not _ids_where(MULTIPLE, picked_out), (
         "the right options stand out by their length: " + _ids_where(MULTIPLE, picked_out))
+
+
+# --- hints ---------------------------------------------------------------------------------------------------------
+# The notebooks tell learners that the second wrong try adds a hint, so every shipped question has one. A hint comes
+# after the feedback on the chosen wrong answer and before the worked answer: it points to the idea that decides the
+# question, and does not give the key away. For a choice question that means it neither repeats the text of a right
+# option nor names an option by its label; with a variant code the options come in each student's own order, so a
+# label in a hint would point to a different option for each student anyway.
+
+# A hint may share a few words with a right option (a term such as "between-school variance" is two), but a run of
+# this many consecutive words, or all the words of a shorter option, is that option's text.
+KEY_RUN = 5
+
+
+def _all_questions() -> list:
+    out = []
+    for path in sorted(BANK.glob("*.yaml")):
+        out += yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    return out
+
+
+def _words(text: str) -> list:
+    return re.findall(r"[a-z0-9]+", text.casefold())
+
+
+def _shares_a_run(option: list, hint: list) -> bool:
+    """Whether ``hint`` holds ``KEY_RUN`` consecutive words of ``option`` (all of them, if it has fewer)."""
+    n = min(KEY_RUN, len(option))
+    runs = {tuple(option[i:i + n]) for i in range(len(option) - n + 1)}
+    return any(tuple(hint[i:i + n]) in runs for i in range(len(hint) - n + 1))
+
+
+def _names_a_label(hint: str, label: str) -> bool:
+    """Whether ``hint`` names the option ``label``: "(b)", "'b'", "option b", "the answer is b". "(b)" after a
+    name is a function's argument ("$\\mathrm{var}(b)$"), and after "option", "answer" and the like "a" followed
+    by a word is the article ("the answer a learner gives"): neither names an option."""
+    article = r"(?!\s+[a-z])" if label == "a" else ""
+    return bool(re.search(rf"(?<![\w}}])\({label}\)|[\"'`]{label}[\"'`]", hint)
+                or re.search(rf"\b(?:options?|answer|choice|label|key)(?:\s+is)?\s+{label}\b{article}", hint, re.I))
+
+
+def gives_the_key_away(q) -> list:
+    """What in the hint of choice question ``q`` gives its key away: the right options whose text it repeats, and
+    the labels it names (any label, see above)."""
+    hint = str(q.get("hint") or "")
+    found = [f"the text of ({o['label']})" for o in q["options"]
+             if o.get("correct") and _shares_a_run(_words(o["text"]), _words(hint))]
+    return found + [f"the label {o['label']!r}" for o in q["options"] if _names_a_label(hint, o["label"])]
+
+
+def test_the_hint_check_finds_a_key_given_away_and_passes_a_hint_that_points_to_the_idea():
+    q = _made_up("X.q1", ["The lines fan out as x grows.", "Pupils within schools.", "It has 2 df.", "No."], 0)
+    assert gives_the_key_away({**q, "hint": "Ask what a positive covariance does to the lines as $x$ grows."}) == []
+    assert gives_the_key_away({**q, "hint": "Here the lines fan out as $x$ grows."}) == ["the text of (a)"]
+    assert gives_the_key_away({**q, "hint": "Think of option (a)."}) == ["the label 'a'"]
+    assert gives_the_key_away({**q, "hint": 'Answer "a".'}) == ["the label 'a'"]
+    assert gives_the_key_away({**q, "hint": "The answer is b, not c."}) == ["the label 'b'"]
+    assert gives_the_key_away({**q, "hint": "Rule out option c first."}) == ["the label 'c'"]
+    q = _made_up("X.q2", ["Pupils within schools.", "Schools within pupils.", "Neither.", "Both."], 0)
+    assert gives_the_key_away({**q, "hint": "Are pupils within schools nested?"}) == ["the text of (a)"]
+    assert gives_the_key_away({**q, "hint": "Pupils in schools: the answer a learner gives first; compare (A) and "
+                                            "(B); $\\mathrm{var}(a) + f(b)$."}) == []
+
+
+def test_every_question_has_a_hint():
+    missing = [q["id"] for q in _all_questions() if not str(q.get("hint") or "").strip()]
+    assert not missing, "questions without a hint (the notebooks promise one from the second wrong try): " + \
+        ", ".join(missing)
+
+
+def test_no_hint_gives_the_key_of_a_choice_question_away():
+    given_away = [f"{q['id']} ({', '.join(gives_the_key_away(q))})" for q in CHOICE if gives_the_key_away(q)]
+    assert not given_away, (
+        "hints that give the key away, by repeating a right option or naming a label: " + "; ".join(given_away)
+        + ". Point to the idea, the definition or the part of the output that decides the question instead.")
