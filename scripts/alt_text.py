@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TEXTS = NOTEBOOKS / "alt_text.yaml"
 KEY = "lemma"
+SHORTEST, LONGEST = 60, 700   # characters: long enough to say what to notice, short enough to hear
 
 
 def load_texts(path: Path = TEXTS) -> dict:
@@ -85,6 +86,11 @@ def main(argv=None) -> int:
             print(f"{path.name}: the figure of cell {cid} has no alt text in {args.texts.name}")
         for cid in unknown:
             print(f"{path.name}: {args.texts.name} has a text for cell {cid}, which holds no figure")
+        for cid, text in sorted(mine.items()):
+            if not SHORTEST <= len(text) <= LONGEST:
+                print(f"{path.name}: the text for cell {cid} has {len(text)} characters; "
+                      f"write {SHORTEST} to {LONGEST}")
+                problems += 1
         if changed:
             print(f"{path.name}: {'stale alt text' if args.check else 'alt text written'}")
         problems += len(missing) + len(unknown) + (changed and args.check)

@@ -50,3 +50,19 @@ def test_the_notebooks_that_teach_the_model_point_to_its_likelihood(stem):
     assert "lemma_helpers/model/likelihood.py" in text and "import lemma_helpers.model.likelihood" in text
     for name in re.findall(r"see `(\w+)`|`(\w+)` in `lemma_helpers/model/likelihood\.py`", text):
         assert hasattr(likelihood, "".join(name)), name
+
+
+def test_every_figure_has_its_alt_text_and_every_text_a_sensible_length(tmp_path):
+    """scripts/alt_text.py --check: each figure has a text written for it, 60-700 characters, and the notebooks
+    carry the file's texts (the website's browser tests read them too, but run only where Chromium is)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "alt_text.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    long_text = tmp_path / "texts.yaml"
+    long_text.write_text("00_start.ipynb:\n  abc: " + "word " * 200 + "\n")
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "alt_text.py"), "--check", "--texts",
+                           str(long_text), str(ROOT / "notebooks" / "00_start.ipynb")], capture_output=True, text=True)
+    assert done.returncode == 1 and "has 999 characters; write 60 to 700" in done.stdout
