@@ -541,8 +541,9 @@ def load_dataset(name: str, *, variant: str | None = None, quiet: bool = False) 
         A variant code from your instructor (``'ABCD-EFGH'``): the dataset
         as varied for you: a subset of its groups chosen by the code (13 to 17
         of the 20 ESS countries, 250 to 350 of the 508 schools, 40 to 55 of
-        the 65 Exam schools; every row of a kept group), with the response on a
-        scale of its own. After ``lh.start_assignment(name, code=...)`` the
+        the 65 Exam schools; every row of a kept group), each kept group and
+        each row moved by a small random amount of its own, and the response
+        on a scale of its own (docs/VARIANTS.md in the course's repository). After ``lh.start_assignment(name, code=...)`` the
         assignment's code is used without asking (``lh.session()`` shows it).
     quiet : bool, default False
         Do not print the line that says a variant was loaded.

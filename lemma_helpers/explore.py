@@ -378,6 +378,8 @@ def explore_level1_variance(m=None) -> Exploration:
         col = list(m.design.level1_names).index(x)
         lo, hi = float(m.design.Z1[:, col].min()), float(m.design.Z1[:, col].max())
     grid = np.linspace(lo, hi, 201)
+    # the VPC axis: up to three times the fitted VPC, so that its changes show (a 0-1 axis flattens them)
+    vpc_top = _vpc_top(su / (su + (e0 + 2 * e01 * grid + e1 * grid ** 2).clip(min=1e-12)) * 3, 0.0)
 
     def functions(v):
         l1 = v["sigma2_e0"] + 2 * v["sigma_e01"] * grid + v["sigma2_e1"] * grid ** 2
@@ -409,7 +411,7 @@ def explore_level1_variance(m=None) -> Exploration:
         out = np.where(ok, l2 / np.where(ok, l2 + l1, 1.0), np.nan)
         ax.plot(grid, out, color=GREEN, lw=2, gid="vpc")
         bad = bad_range(ax, l1)
-        ax.set(xlabel=x, ylabel="VPC (share of variance between groups)", ylim=(0, 1))
+        ax.set(xlabel=x, ylabel="VPC (share of variance between groups)", ylim=(0, _vpc_top(out, vpc_top)))
         if ok.any():
             W._note(ax, f"VPC from {np.nanmin(out):.3f} to {np.nanmax(out):.3f}"
                         + ("\n(not defined in the shaded, impossible range)" if bad.any() else ""))
@@ -568,3 +570,11 @@ def explore_refit(data: pd.DataFrame, formula: str, *, seed: int = _SEED) -> Exp
     w = W.Exploration("explore_refit", sliders, [fixed, random], settings, label)
     w.full_fit = full
     return w
+
+
+def _vpc_top(values, floor: float) -> float:
+    """The top of a VPC axis: ``floor`` or a round number (a multiple of 0.05) above the largest value, at most 1."""
+    values = np.asarray(values, dtype=float)
+    high = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+    return float(min(1.0, max(floor, np.ceil(high * 1.05 / 0.05) * 0.05, 0.05)))
+

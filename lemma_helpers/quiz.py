@@ -141,8 +141,8 @@ class Quiz:
         """A line for a quiz with questions on the data: what "your data" is."""
         if not any(q.compute for q in self.questions):
             return ""
-        return ("Your data is the data as you loaded it with lh.load_dataset: the course's data, or your own "
-                "version of it in an assignment with a variant code.")
+        return ("Your data is the data as you loaded it with lh.load_dataset: working on your own, the course's "
+                "data; in an assignment whose instructor gave you a variant code, your own version of it.")
 
     def __repr__(self) -> str:
         head = f"Quiz {self.section}: {self.title} ({len(self.questions)} questions)"
@@ -368,7 +368,8 @@ def start_assignment(name: str, *, mode: str = "summative", code: str | None = N
     code : str, optional
         Your variant code, when your instructor gave you one (``'ABCD-EFGH'``):
         from now on ``lh.load_dataset`` returns your own version of the data
-        (a subset of its groups), and the code is recorded with your answers.
+        (a subset of its groups, each moved a little, on a scale of its own),
+        and the code is recorded with your answers.
 
     Examples
     --------
