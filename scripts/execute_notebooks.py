@@ -41,6 +41,32 @@ def strip_answers(nb) -> None:
             cell.execution_count = None
 
 
+def coalesce_streams(nb) -> None:
+    """Join a cell's consecutive outputs on one stream: how the kernel split its text into messages
+    varies from run to run, and would make a new version of the file each time."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        joined = []
+        for out in cell.outputs:
+            if (out.get("output_type") == "stream" and joined and joined[-1].get("output_type") == "stream"
+                    and joined[-1].get("name") == out.get("name")):
+                joined[-1]["text"] = joined[-1]["text"] + out["text"]
+            else:
+                joined.append(out)
+        cell.outputs = joined
+
+
+def stable_widget_ids(nb) -> None:
+    """A widget's view in the stored outputs names a model id that is random on every run (its state is
+    not stored, so the id points nowhere): number them by cell, so that a re-run leaves the file as it was."""
+    key = "application/vnd.jupyter.widget-view+json"
+    for cell in nb.cells:
+        views = [o for o in cell.get("outputs", []) if key in o.get("data", {})]
+        for i, out in enumerate(views):
+            out["data"][key]["model_id"] = f"{cell.get('id', 'cell')}-{i}"
+
+
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
@@ -50,6 +76,8 @@ def execute(path: Path) -> float:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     strip_timing(nb)
     strip_answers(nb)
+    coalesce_streams(nb)
+    stable_widget_ids(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
