@@ -56,19 +56,26 @@ class Exercise:
     tol: float = 0.0
     hint: str | None = None
     spec: dict = field(default_factory=dict)   # model: arguments of check_model
+    ml: bool = False                 # value: the models it is given must be maximum likelihood fits (an LR test)
 
 
 def value_exercise(exercise_id: str, what: str, *, tol: float, needs: tuple = (), hint: str | None = None,
-                   answer: Callable | None = None):
+                   answer: Callable | None = None, ml: bool | None = None):
     """Declare a value exercise.
 
     With ``answer`` (a function of :mod:`lemma_helpers.answers`, taking the
     inputs named in ``needs`` in that order) the exercise is returned at once;
     without it, decorate the function that computes the expected answer from
-    the inputs named in ``needs`` (as keyword arguments).
+    the inputs named in ``needs`` (as keyword arguments). ``ml=True`` makes the
+    check refuse a REML fit among the inputs (the default for a likelihood-ratio
+    statistic, ``answer=answers.lr``).
     """
+    from ..answers import lr
+
+    ml = answer is lr if ml is None else ml
+
     def declare(fn: Callable) -> Exercise:
-        return Exercise(exercise_id, "value", what=what, compute=fn, needs=tuple(needs), tol=tol, hint=hint)
+        return Exercise(exercise_id, "value", what=what, compute=fn, needs=tuple(needs), tol=tol, hint=hint, ml=ml)
 
     if answer is not None:
         return declare(lambda **inputs: answer(*(inputs[n] for n in needs)))
@@ -129,6 +136,17 @@ def _inputs_checked(ex: Exercise, inputs: dict) -> None:
 def _unfinished_inputs(ex: Exercise, inputs: dict) -> list:
     """The inputs a check needs that an earlier exercise has not made yet (still ``...`` or None)."""
     return [n for n in ex.needs if n != "data" and (inputs[n] is None or is_blank(inputs[n]))]
+
+
+def _reml_message(ex: Exercise, inputs: dict) -> str | None:
+    """Why the check cannot compare the models it was given: one of them is a REML fit (an LR test needs ML)."""
+    reml = [n for n in ex.needs if ex.ml and getattr(inputs[n], "reml", False) is True]
+    if not reml:
+        return None
+    names, verb = " and ".join(reml), "are REML fits" if len(reml) > 1 else "is a REML fit"
+    return (f"Not yet: {names} {verb} (reml=True), and a likelihood-ratio test compares maximum likelihood fits "
+            "(lh.lr_test refuses a REML fit with an ML one). Refit "
+            f"{names} with reml=False (lh.fit's default), then run this check again.")
 
 
 def _worked(ex: Exercise, inputs: dict) -> str:
@@ -209,7 +227,8 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
         print(f"This check needs {' and '.join(unfinished)}, which an earlier exercise has not made yet: finish "
               "that exercise first, then run this check again.")
         return answer
-    verdict = _verdict(ex, answer, inputs)
+    refused = _reml_message(ex, inputs)
+    verdict = Verdict(False, False, refused) if refused else _verdict(ex, answer, inputs)
     lines = [verdict.message]
     if verdict.correct:
         state.solved.add(ex.id)
@@ -235,7 +254,7 @@ def reveal_exercise(exercise_id: str, **inputs: Any) -> str:
     if unfinished:
         return (f"The worked answer of {ex.id} is computed from {' and '.join(unfinished)}, which an earlier "
                 "exercise has not made yet: finish that exercise first.")
-    return _worked(ex, inputs)
+    return _reml_message(ex, inputs) or _worked(ex, inputs)
 
 
 def is_exercise(exercise_id: str) -> bool:
