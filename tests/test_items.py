@@ -298,3 +298,30 @@ def test_no_hint_gives_the_key_of_a_choice_question_away():
     assert not given_away, (
         "hints that give the key away, by repeating a right option or naming a label: " + "; ".join(given_away)
         + ". Point to the idea, the definition or the part of the output that decides the question instead.")
+
+
+# --- feedback of wrong answers ---------------------------------------------------------------------------------------
+# The feedback of a wrong answer addresses the misconception behind that answer; it does not name the key. For a text
+# question that means it contains no accepted form; for a single-choice question, no run of KEY_RUN words of the
+# key's text (all of them, for a shorter key).
+
+def _wrong_feedback_naming_the_key() -> list:
+    found = []
+    for q in _all_questions():
+        if q["type"] == "text":
+            accepted = [a.casefold() for a in q["accept"]]
+            for text in [d["feedback"] for d in q.get("distractors") or ()] + [q.get("feedback_wrong") or ""]:
+                named = [a for a in accepted if re.search(rf"\b{re.escape(a)}\b", text.casefold())]
+                if named:
+                    found.append(f"{q['id']} ({', '.join(named)} in: {text[:60]}...)")
+        elif q["type"] == "single":
+            key = next(o for o in q["options"] if o.get("correct"))
+            found += [f"{q['id']} ({o['label']})" for o in q["options"] if not o.get("correct")
+                      and _shares_a_run(_words(key["text"]), _words(o["feedback"]))]
+    return found
+
+
+def test_no_feedback_of_a_wrong_answer_names_the_key():
+    named = _wrong_feedback_naming_the_key()
+    assert not named, ("feedback of a wrong answer that names the key: " + "; ".join(named)
+                       + ". Address the misconception behind that answer instead.")
