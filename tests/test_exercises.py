@@ -126,3 +126,17 @@ def test_an_lr_check_refuses_a_reml_fit_and_says_to_refit_by_ml(capsys):
                  and any(n.startswith("m") for n in _catalogue()[i].needs)]
     assert {"P5.1.lr", "P5.2.lr", "P5.3.lr_slope", "P5.5.lr_stat", "P5.6.lr_slope"} <= set(lr_checks)
     assert all(_catalogue()[i].ml for i in lr_checks)
+
+
+def test_reveal_messages_name_reveal_and_suggest_exercise_ids_too(exam_null):
+    with pytest.raises(lh.LemmaError) as err:
+        lh.reveal("P5.1.vpc")
+    assert "lh.reveal('P5.1.vpc', m0=m0)" in str(err.value) and "check_exercise" not in str(err.value)
+    with pytest.raises(lh.LemmaError) as err:
+        lh.check_exercise("P5.1.vpc", 0.2)
+    assert "lh.check_exercise('P5.1.vpc', answer, m0=m0)" in str(err.value)
+    with pytest.raises(lh.LemmaError) as err:
+        lh.reveal("P5.1.vcp", m0=exam_null)
+    assert "Did you mean 'P5.1.vpc'?" in str(err.value) and "'P5.1.vpc'" in str(err.value)
+    with pytest.raises(lh.LemmaError, match="Did you mean '5.1.q3'"):
+        lh.reveal("5.1.q3x")

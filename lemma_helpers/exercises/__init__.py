@@ -122,15 +122,18 @@ def _exercise(exercise_id: str) -> Exercise:
 WORKED_FROM_TRY = 3        # wrong tries of an exercise before its worked answer is shown
 
 
-def _inputs_checked(ex: Exercise, inputs: dict) -> None:
+def _inputs_checked(ex: Exercise, inputs: dict, function: str = "check_exercise") -> None:
+    """Refuse inputs that are missing or not used, showing the call of ``lh.<function>`` that works."""
     missing = [n for n in ex.needs if n not in inputs]
     extra = [n for n in inputs if n not in ex.needs]
     if missing or extra:
-        call = ", ".join([repr(ex.id), "answer", *(f"{n}={n}" for n in ex.needs)])
-        raise LemmaError(f"The check of {ex.id} needs {', '.join(ex.needs) or 'nothing but the answer'}"
+        answer = ["answer"] if function == "check_exercise" else []
+        call = ", ".join([repr(ex.id), *answer, *(f"{n}={n}" for n in ex.needs)])
+        what = "The check" if function == "check_exercise" else "The worked answer"
+        raise LemmaError(f"{what} of {ex.id} needs {', '.join(ex.needs) or 'nothing but the answer'}"
                          + (f" (missing: {', '.join(missing)})" if missing else "")
                          + (f" (not used: {', '.join(extra)})" if extra else "")
-                         + f". Call it as lh.check_exercise({call}).")
+                         + f". Call it as lh.{function}({call}).")
 
 
 def _unfinished_inputs(ex: Exercise, inputs: dict) -> list:
@@ -249,7 +252,7 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
 def reveal_exercise(exercise_id: str, **inputs: Any) -> str:
     """The worked answer of an exercise (for :func:`lemma_helpers.reveal`)."""
     ex = _exercise(exercise_id)
-    _inputs_checked(ex, inputs)
+    _inputs_checked(ex, inputs, "reveal")
     unfinished = _unfinished_inputs(ex, inputs)
     if unfinished:
         return (f"The worked answer of {ex.id} is computed from {' and '.join(unfinished)}, which an earlier "
