@@ -104,7 +104,7 @@ def test_the_near_miss_blames_statsmodels_only_conditionally_and_names_an_optimi
     ("P5.6.q3", 0.222, "4 decimal places"),                   # the worked answer's sum of rounded estimates
     ("P5.6.q3", 0.090 + 0.072 + 0.060, "4 decimal places"),   # the same, typed as the sum
     ("P5.3.q4", 6.4, "2 decimal places"),                     # the notebook's "near x = 6.4"
-    ("5.0.q3", 170, "the nearest whole number"),              # rounded to two significant digits
+    ("5.0.q3", 170, "1 decimal place"),                       # rounded to two significant digits
 ])
 def test_an_answer_from_rounded_numbers_is_told_so(qid, answer, places):
     from lemma_helpers._bank import question
