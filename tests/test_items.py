@@ -325,3 +325,43 @@ def test_no_feedback_of_a_wrong_answer_names_the_key():
     named = _wrong_feedback_naming_the_key()
     assert not named, ("feedback of a wrong answer that names the key: " + "; ".join(named)
                        + ". Address the misconception behind that answer instead.")
+
+
+def _plain(text) -> str:
+    return " ".join(_words(str(text or "")))
+
+
+def _sentences(text) -> list:
+    return [p for p in (_plain(s) for s in re.split(r"(?<=[.?!:;])\s+", str(text or ""))) if p]
+
+
+# A hint sentence this similar (difflib's ratio) to a sentence of some wrong answer's feedback says the same thing.
+SAME_CLUE = 0.8
+
+
+def hint_repeating_feedback(q) -> list:
+    """The sentences of wrong answers' feedback to ``q`` that a sentence of its hint repeats, word for word or nearly
+    (a hint shown after that feedback would add nothing)."""
+    import difflib
+
+    feedback = [q.get("feedback_wrong")] + [d["feedback"] for d in q.get("distractors") or ()] + [
+        o["feedback"] for o in q.get("options") or () if not o.get("correct")]
+    said = [s for f in feedback for s in _sentences(f)]
+    return [s for h in _sentences(q.get("hint")) for s in said
+            if difflib.SequenceMatcher(None, h, s).ratio() >= SAME_CLUE]
+
+
+def test_the_hint_check_finds_a_hint_that_repeats_feedback():
+    q = {"hint": 'The word starts with "hetero".', "feedback_wrong": 'Not the term. It starts with "hetero".'}
+    assert hint_repeating_feedback(q) == ["it starts with hetero"]
+    q = {"hint": "Divide the variance at 80 by the one at 18.", "distractors": [
+        {"feedback": "Not so. Divide the variance at 80 by the one at 18."}]}
+    assert hint_repeating_feedback(q)
+    assert not hint_repeating_feedback({"hint": "Which variance is on top?", "feedback_wrong": "Start over."})
+
+
+def test_no_hint_repeats_the_feedback_of_a_wrong_answer():
+    repeated = [f"{q['id']} ({'; '.join(hint_repeating_feedback(q))})" for q in _all_questions()
+                if hint_repeating_feedback(q)]
+    assert not repeated, ("hints that repeat the feedback of a wrong answer: " + ", ".join(repeated)
+                          + ". A hint comes after that feedback: give the next step instead.")
