@@ -365,3 +365,11 @@ def test_no_hint_repeats_the_feedback_of_a_wrong_answer():
                 if hint_repeating_feedback(q)]
     assert not repeated, ("hints that repeat the feedback of a wrong answer: " + ", ".join(repeated)
                           + ". A hint comes after that feedback: give the next step instead.")
+
+
+def test_no_hint_plugs_a_question_s_numbers_into_its_formula():
+    """A hint points to the method. A hint that quotes the numbers of a question on given numbers ({name}) in a
+    formula leaves only the arithmetic (P5.4.q4 once hinted 'Slope = 1.4518 + (-1.0472) x share')."""
+    quoting = [q["id"] for q in _all_questions() if q.get("params")
+               and set(re.findall(r"\{([A-Za-z_]\w*)\}", str(q.get("hint") or ""))) & set(q["params"])]
+    assert not quoting, "hints that quote the question's numbers: " + ", ".join(quoting)
