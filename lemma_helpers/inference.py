@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ._validation import LemmaError, check_dataframe
+from ._validation import LemmaError, check_dataframe, check_formula_first
 from .model import MultilevelResult
 from .model.blas import with_one_blas_thread
 
@@ -101,6 +101,7 @@ def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> 
     """
     import statsmodels.formula.api as smf
 
+    check_formula_first(formula, data, "lh.fit_ols")
     check_dataframe(data)
     if "|" in formula:
         raise LemmaError(f"{formula!r} has a random part; fit it with lh.fit(). lh.fit_ols fits single-level models.")
