@@ -140,3 +140,9 @@ def test_reveal_messages_name_reveal_and_suggest_exercise_ids_too(exam_null):
     assert "Did you mean 'P5.1.vpc'?" in str(err.value) and "'P5.1.vpc'" in str(err.value)
     with pytest.raises(lh.LemmaError, match="Did you mean '5.1.q3'"):
         lh.reveal("5.1.q3x")
+
+
+def test_a_count_s_worked_answer_is_a_whole_number():
+    exam = lh.load_dataset("exam")
+    text = lh.reveal("start.exam_largest", exam=exam)
+    assert text.endswith("comes to 198.") and "198.0" not in text

@@ -157,9 +157,10 @@ def _worked(ex: Exercise, inputs: dict) -> str:
     if ex.kind == "model":
         return f"Worked answer: {expected_formula(ex.spec)}"
     expected = np.asarray(ex.compute(**inputs), dtype=float)
-    shown = (f"{float(expected):.{_digits(ex.tol)}f}" if expected.ndim == 0 else
-             f"[{', '.join(f'{v:.{_digits(ex.tol)}f}' for v in expected.ravel()[:6])}"
-             + (", ...]" if expected.size > 6 else "]"))
+    counts = ex.tol >= 0.5 and bool(np.all(np.isfinite(expected))) and bool(np.all(expected % 1 == 0))
+    d = 0 if counts else _digits(ex.tol)            # a count shows as a whole number: 198, not 198.0
+    shown = (f"{float(expected):.{d}f}" if expected.ndim == 0 else
+             f"[{', '.join(f'{v:.{d}f}' for v in expected.ravel()[:6])}" + (", ...]" if expected.size > 6 else "]"))
     return f"Worked answer: {(ex.hint or ex.what).rstrip('.')}; {ex.what} comes to {shown}."
 
 
