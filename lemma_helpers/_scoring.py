@@ -136,10 +136,39 @@ class Outcome:
 
 
 NEAR = 6          # a wrong answer on the data within NEAR half-widths of the key is a near miss
-NEAR_MISS = ("Close, but outside the accepted range. A fit that stopped short of the maximum of the likelihood "
-             "gives answers like this: statsmodels' MixedLM with its default optimiser sometimes does. Fit with "
-             "lh.fit (maximum likelihood), or in statsmodels with reml=False and method='lbfgs', and keep the "
-             "decimals the question asks for.")
+NEAR_MISS = ("Close, but outside the accepted range. If you fitted with statsmodels: its MixedLM with the default "
+             "optimiser can stop short of the maximum of the likelihood (notebook 02's appendix shows it); refit "
+             "with reml=False and method=['powell'], which reaches the maximum there, or fit with lh.fit. Otherwise "
+             "redo the calculation from the unrounded estimates.")
+ROUNDED = ("Close: that looks like the answer from rounded numbers. Carry more decimals through the calculation "
+           "(the unrounded estimates, not the printed ones): the check wants {n}.")
+
+
+def wanted_decimals(q: Question, key: Key) -> int:
+    """The decimal places an answer needs: as many as the prompt asks for ("Give 3 decimals"), or else the fewest
+    whose rounding always stays within the accepted range."""
+    asked = re.search(r"\b(\d+) decimals?\b", q.prompt)
+    if asked:
+        return int(asked.group(1))
+    half = (key.high - key.low) / 2
+    return next((d for d in range(0, 12) if 10.0 ** -d < 2 * half * (1 - 1e-6)), 12)
+
+
+def _decimals(x: float) -> int:
+    """How many decimals ``x`` is written with (negative for a round number such as 170: -1)."""
+    return next((d for d in range(-6, 16) if abs(x - round(x, d)) <= 1e-9 * max(1.0, abs(x))), 16)
+
+
+def _rounded(q: Question, key: Key, x: float) -> str | None:
+    """The feedback for an answer that is the key rounded, or computed from rounded estimates: it has fewer
+    decimals than the check wants and lies within rounding (or, on the data, near-miss) distance of the key."""
+    n, d = wanted_decimals(q, key), _decimals(x)
+    half, mid = (key.high - key.low) / 2, (key.low + key.high) / 2
+    if x == 0 or d >= n:
+        return None
+    if abs(x - mid) <= 0.5 * 10.0 ** -d + half or (q.compute and abs(x - mid) <= NEAR * half):
+        return ROUNDED.format(n="the nearest whole number" if n == 0 else f"{n} decimal place{'s' if n > 1 else ''}")
+    return None
 
 
 def score(q: Question, answer: Any, key: Key | None = None) -> Outcome:
@@ -171,6 +200,8 @@ def _score(q: Question, answer: Any, key: Key) -> Outcome:
             msg = "That looks like a percentage: give the proportion (divide by 100)."
         elif key.low <= -x <= key.high:
             msg = "The size is right but the sign is not: check the direction of the effect."
+        elif _rounded(q, key, x):
+            msg = _rounded(q, key, x)
         elif q.compute and abs(x - (key.low + key.high) / 2) <= NEAR * (key.high - key.low) / 2:
             msg = NEAR_MISS
         else:

@@ -42,6 +42,14 @@ def unknown_name(kind: str, name: str, choices: Iterable[str]) -> LemmaError:
     return LemmaError(f"Unknown {kind} {name!r}.{did_you_mean(name, choices)} Valid {kind}s: {listed}.")
 
 
+def check_formula_first(formula, data, call: str) -> None:
+    """Refuse the data and the formula given the other way round (``lh.fit(df, "y ~ x")``)."""
+    if isinstance(formula, pd.DataFrame) and isinstance(data, str):
+        shown = data if len(data) <= 60 else data[:57] + "..."
+        raise TypeError(f"The formula comes first: {call}(formula, data). You gave the DataFrame first and the "
+                        f"formula second; swap them: {call}({shown!r}, data=df), with your DataFrame for df.")
+
+
 def check_dataframe(data, what: str = "data") -> pd.DataFrame:
     """Check that ``data`` is a non-empty DataFrame."""
     if not isinstance(data, pd.DataFrame):

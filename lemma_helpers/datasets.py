@@ -21,7 +21,7 @@ from typing import Callable
 
 import pandas as pd
 
-from ._validation import LemmaError, did_you_mean, unknown_name, warn
+from ._validation import LemmaError, did_you_mean, warn
 from .state import session
 from .variants import VARIATIONS, normalise_code, variant_frame
 
@@ -220,13 +220,15 @@ _LOCAL: dict = {}    # datasets added with register_dataset, in the order added
 def _get(name: str) -> _Dataset:
     if not isinstance(name, str):
         raise TypeError(f"Dataset names are strings, got {type(name).__name__}. Try lh.list_datasets().")
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    if name in _LOCAL:
-        return _LOCAL[name]
-    if name in _PROJECT:
-        return _PROJECT[name]
-    raise unknown_name("dataset", name, [*_REGISTRY, *_LOCAL, *_PROJECT])
+    every = {**_PROJECT, **_LOCAL, **_REGISTRY}
+    if name in every:
+        return every[name]
+    folded = {key.casefold(): d for key, d in reversed(list(every.items()))}
+    if name.strip().casefold() in folded:              # 'SSLS' is 'ssls'
+        return folded[name.strip().casefold()]
+    public = [*_REGISTRY, *_LOCAL]                     # the project's data load, but are not listed here
+    raise LemmaError(f"Unknown dataset {name!r}.{did_you_mean(name.strip().casefold(), [*public, *_PROJECT])} "
+                     f"Valid datasets: {', '.join(map(repr, public))} (lh.list_datasets() describes them).")
 
 
 def _read_codebook(codebook, name: str) -> dict:
@@ -441,6 +443,7 @@ def data_path(name: str) -> Path:
     cut short, say) is fetched again.
     """
     d = _get(name)
+    name = d.name
     if d.local_path is not None:
         if not d.local_path.is_file():
             raise LemmaError(f"The data file {d.local_path} of dataset {name!r} has gone since it was "
@@ -561,8 +564,9 @@ def load_dataset(name: str, *, variant: str | None = None, quiet: bool = False) 
     >>> exam.shape[0], exam["school"].nunique()
     (4059, 65)
     """
-    path = data_path(name)
     d = _get(name)
+    name = d.name                 # names are matched without regard to case
+    path = data_path(name)
     if d.local_path is not None:
         return _read_local(d)
     df = _load_cached(name, str(path)).copy()

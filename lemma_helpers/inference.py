@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ._validation import LemmaError, check_dataframe
+from ._validation import LemmaError, check_dataframe, check_formula_first
 from .model import MultilevelResult
 from .model.blas import with_one_blas_thread
 
@@ -101,6 +101,7 @@ def fit_ols(formula: str, data: pd.DataFrame, *, cluster: str | None = None) -> 
     """
     import statsmodels.formula.api as smf
 
+    check_formula_first(formula, data, "lh.fit_ols")
     check_dataframe(data)
     if "|" in formula:
         raise LemmaError(f"{formula!r} has a random part; fit it with lh.fit(). lh.fit_ols fits single-level models.")
@@ -185,9 +186,13 @@ def lr_test(small, big, *, boundary: str | bool = "auto") -> TestResult:
                 "test fixed effects.")
     df = big.n_params - small.n_params
     if df <= 0:
+        if df == 0:
+            raise LemmaError(
+                f"Both models have {big.n_params} parameters, so there is nothing to test: lh.lr_test(small, big) "
+                "compares a model with a bigger one that contains it (one more term, say).")
         raise LemmaError(
-            f"The 'big' model has {big.n_params} parameters and the 'small' one {small.n_params}: "
-            "pass the simpler model first, lh.lr_test(small, big).")
+            f"The simpler model goes first: lh.lr_test(small, big). The second model you passed has "
+            f"{big.n_params} parameters and the first has {small.n_params}, so swap them.")
     stat = max(2 * (big.loglik - small.loglik), 0.0)
     q_small = len(_random_set(small))
     adds_one = (_random_set(small) <= _random_set(big) and len(_random_set(big)) == q_small + 1

@@ -273,6 +273,9 @@ def _as_numbers(name: str, value: Any, exp: np.ndarray, hint: str | None):
     if value is None:
         return None, (f"Not yet: {name} is None, not a number: the cell that should compute it gave nothing back "
                       "(a print(...) or a function without return?). Store the number itself.")
+    predicted = _prediction_table(name, value, exp)
+    if predicted:
+        return None, predicted
     try:
         got = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -288,6 +291,24 @@ def _as_numbers(name: str, value: Any, exp: np.ndarray, hint: str | None):
             should = "a single number" if exp.ndim == 0 else f"{exp.size:,} values"
             return None, _hinted(f"Not yet: {name} should be {should}, got {got.size:,} values.", hint)
     return got, None
+
+
+def _prediction_table(name: str, value: Any, exp: np.ndarray) -> str | None:
+    """The message for the whole table that ``.predict()`` returns, given where one of its columns is wanted."""
+    columns = ("fixed", "group_specific")
+    if not isinstance(value, pd.DataFrame) or not set(columns) <= set(value.columns):
+        return None
+    for column in columns:
+        got = np.asarray(value[column], dtype=float)
+        if got.size == exp.size and np.allclose(got.reshape(exp.shape), exp, rtol=0, atol=1e-6, equal_nan=False):
+            break
+    else:
+        column = None
+    which = (f"pass its {column!r} column, e.g. pred[{column!r}]" + (".iloc[0]" if exp.ndim == 0 else "")
+             if column else "pass one column: 'fixed' for the average group (u_j = 0), 'group_specific' for the "
+                            "group's own line")
+    return (f"Not yet: {name} should be {'a single number' if exp.ndim == 0 else f'{exp.size:,} values'}, but this "
+            f"is the whole table that .predict() returns (columns fixed and group_specific): {which}.")
 
 
 def _rounded_too_far(got: np.ndarray, exp: np.ndarray, tol: float):
@@ -313,7 +334,16 @@ def _wrong_route(name: str, got: np.ndarray, exp: np.ndarray, tol: float) -> str
         return f"that looks like a percentage: give {name} as a proportion (divide by 100)"
     if e != 0 and abs(g + e) <= tol:
         return "the size is right but the sign is not: check which way round the difference goes"
+    if "VPC" in name and 0 < e < 1 and abs(g - e / (1 - e)) <= tol / (1 - e) ** 2:
+        return ("that is the between-group variance divided by the within-group variance; the VPC divides it by "
+                "the total variance, the sum of the two")
     return None
+
+
+def _percentages(got: np.ndarray, exp: np.ndarray, tol: float) -> bool:
+    """Whether an array of proportions was given as percentages."""
+    return bool(np.all(np.isfinite(exp)) and np.all(np.abs(exp) <= 1) and np.any(exp != 0)
+                and np.all(np.abs(got - 100 * exp) <= 100 * tol + 1e-9))
 
 
 def value_verdict(name: str, value: Any, expected: Any, *, tol: float, hint: str | None = None) -> Verdict:
@@ -336,6 +366,8 @@ def value_verdict(name: str, value: Any, expected: Any, *, tol: float, hint: str
         return Verdict(False, True, f"Not yet: {name} is not a finite number ({shown}).")
     if np.all(np.abs(got - exp) <= tol):
         return Verdict(True, True, f"Correct: {name} = {shown}." if got.size <= 6 else f"Correct: {name} {shown}.")
+    if got.size > 1 and _percentages(got, exp, tol):
+        return Verdict(False, True, f"Not yet: {name} looks like percentages: give proportions (divide by 100).")
     if got.size > 6:
         bad = int(np.sum(np.abs(got - exp) > tol))
         return Verdict(False, True, _hinted(f"Not yet: {bad:,} of the {got.size:,} values of {name} are not right.",

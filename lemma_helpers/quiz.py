@@ -39,9 +39,9 @@ import pandas as pd
 
 from ._bank import (  # noqa: F401 - the bank's names are part of this module's (internal) interface
     TYPES, Key, Option, Question, _bank, _canonical_section, _load_yaml, _normalise_text, _schema_check,
-    describe_key, load_key, parse_bank, question, schema, section_sort_key, sections, shipped_key,
+    _questions, describe_key, load_key, parse_bank, question, schema, section_sort_key, sections, shipped_key,
 )
-from ._validation import LemmaError, unknown_name
+from ._validation import LemmaError, did_you_mean, unknown_name
 from .state import session
 from .variant_keys import original_answer, own_key, prompt_for, shown_options
 from .variants import normalise_code
@@ -525,12 +525,18 @@ def reveal(item_id: str, **inputs: Any) -> str:
     if recording_only():
         raise LemmaError("Answers are not shown during a summative assignment: you get feedback after it has "
                          "been graded.")
-    from .exercises import is_exercise, reveal_exercise
+    from .exercises import exercise_ids, is_exercise, reveal_exercise
 
     if is_exercise(item_id):
         text = reveal_exercise(item_id, **inputs)
     else:
-        q = question(item_id)
+        try:
+            q = question(item_id)
+        except LemmaError:
+            known = [*_questions(), *exercise_ids()]
+            raise LemmaError(f"Unknown question or exercise {item_id!r}: question ids look like '5.1.q3', exercise "
+                             f"ids like 'P5.1.vpc'.{did_you_mean(item_id, known)} The check cell below an exercise "
+                             "names it; lh.list_questions() lists the questions.") from None
         if inputs:
             raise LemmaError(f"{q.id} is a quiz question: reveal it with lh.reveal({q.id!r}) alone.")
         text = (f"Worked answer to {q.id}: {q.key.explanation.strip() or '(none written)'}\n"

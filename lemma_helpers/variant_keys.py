@@ -75,7 +75,8 @@ def _from_params(q: Question, code: str | None, points: float) -> Key:
 
 def _from_data(q: Question, value: float, distractors: list, code: str, points: float, routes: dict) -> Key:
     tol = float(q.compute["tolerance"])
-    wrong = [(d - tol, d + tol, spec["feedback"]) for d, spec in zip(distractors, q.compute.get("distractors") or [])]
+    wrong = [(d - spec.get("tolerance", tol), d + spec.get("tolerance", tol), spec["feedback"])
+             for d, spec in zip(distractors, q.compute.get("distractors") or [])]
     reml = routes.get(q.id)
     if reml is not None and abs(reml - value) > 2 * tol:
         wrong.append((reml - tol, reml + tol, "That is the REML estimate: the question asks for maximum "

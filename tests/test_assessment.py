@@ -87,3 +87,42 @@ def test_a_near_miss_on_the_data_names_a_fit_that_stopped_short():
     given = next(p for p in (question(f"5.1.q{i}") for i in range(1, 20)) if p.params and p.type == "numeric")
     mid, width = (given.key.low + given.key.high) / 2, (given.key.high - given.key.low) / 2
     assert score(given, mid + 3 * width).feedback != NEAR_MISS     # numbers given in the prompt: no fit to blame
+
+
+def test_the_near_miss_blames_statsmodels_only_conditionally_and_names_an_optimiser_the_course_shows_working():
+    """lh.fit users must not be told that their fit stopped short, and L-BFGS (which notebook 02's appendix shows
+    failing) is not the advice: Powell's method is."""
+    from lemma_helpers._scoring import NEAR_MISS
+
+    assert "if you fitted with statsmodels" in NEAR_MISS.casefold()
+    assert "powell" in NEAR_MISS and "lbfgs" not in NEAR_MISS.casefold() and "l-bfgs" not in NEAR_MISS.casefold()
+    appendix = (ROOT / "notebooks" / "02_comparing_groups.ipynb").read_text(encoding="utf-8")
+    assert "Powell's method reaches the maximum" in appendix and "L-BFGS fails" in appendix
+
+
+@pytest.mark.parametrize("qid, answer, places", [
+    ("P5.6.q3", 0.222, "4 decimal places"),                   # the worked answer's sum of rounded estimates
+    ("P5.6.q3", 0.090 + 0.072 + 0.060, "4 decimal places"),   # the same, typed as the sum
+    ("P5.3.q4", 6.4, "2 decimal places"),                     # the notebook's "near x = 6.4"
+    ("5.0.q3", 170, "1 decimal place"),                       # rounded to two significant digits
+])
+def test_an_answer_from_rounded_numbers_is_told_so(qid, answer, places):
+    from lemma_helpers._bank import question
+    from lemma_helpers._scoring import NEAR_MISS, score
+
+    out = score(question(qid), answer)
+    assert not out.correct and out.feedback != NEAR_MISS
+    assert out.feedback.startswith("Close: that looks like the answer from rounded numbers") and places in out.feedback
+    assert "stopped short" not in out.feedback
+
+
+def test_the_decimals_the_check_wants_are_enough_for_the_accepted_range():
+    """The decimals named by the rounding feedback (the prompt's, else worked out from the tolerance): rounding the
+    key to that many places always stays within the accepted range."""
+    from lemma_helpers._bank import _questions
+    from lemma_helpers._scoring import wanted_decimals
+
+    for q in _questions().values():
+        if q.type == "numeric" and q.key.high > q.key.low:
+            n = wanted_decimals(q, q.key)
+            assert 0.5 * 10.0 ** -n <= (q.key.high - q.key.low) / 2 * (1 + 1e-6), q.id

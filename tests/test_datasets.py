@@ -301,3 +301,14 @@ def test_project_data_are_listed_only_on_request():
     assert list(lh.list_datasets(project=True)["name"])[-1] == "hsb"
     with pytest.raises(lh.LemmaError, match="built-in dataset"):
         lh.register_dataset("hsb", Path(datasets.__file__), group="school")
+
+
+def test_dataset_names_are_matched_without_case_and_the_project_data_are_not_listed_as_course_data():
+    assert lh.load_dataset("SSLS").shape == lh.load_dataset("ssls").shape
+    assert lh.load_dataset(" Exam ").shape[0] == 4059
+    with pytest.raises(lh.LemmaError) as err:
+        lh.load_dataset("sslz")
+    message = str(err.value)
+    assert "Did you mean 'ssls'?" in message
+    assert "Valid datasets: 'ess_hedonism', 'ssls', 'exam' (lh.list_datasets()" in message and "'hsb'" not in message
+    assert lh.load_dataset("hsb").shape[0] == 7185          # the final project's data still load

@@ -104,3 +104,45 @@ def test_every_exercise_a_notebook_checks_is_defined_and_every_definition_is_use
     defined = [e for e in exercise_ids() if not e.startswith("X.")]
     assert sorted(set(used) - set(defined)) == []
     assert sorted(set(defined) - set(used)) == []
+
+
+def test_an_lr_check_refuses_a_reml_fit_and_says_to_refit_by_ml(capsys):
+    """P5.1 exercise 4: with m0 fitted by REML the LR check must not call the statistic correct, since
+    lh.lr_test(ols, m0) refuses the pair; every LR check on the learner's models refuses it likewise."""
+    from lemma_helpers.exercises import _catalogue
+    from lemma_helpers.inference import lr_test
+
+    ssls = lh.load_dataset("ssls")
+    ols = lh.fit_ols("score ~ 1", data=ssls)
+    m0 = lh.fit("score ~ 1 + (1 | schoolid)", data=ssls, reml=True)
+    with pytest.raises(lh.LemmaError, match="REML fit and the other an ML fit"):
+        lr_test(ols, m0)
+    stat = 2 * (m0.loglik - ols.loglik)
+    assert lh.check_exercise("P5.1.lr", stat, ols=ols, m0=m0) == stat
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: m0 is a REML fit") and "reml=False" in out and "Correct" not in out
+    assert not lh.solved("P5.1.lr") and "REML fit" in lh.reveal("P5.1.lr", ols=ols, m0=m0)
+    lr_checks = [i for i in exercise_ids() if _catalogue()[i].kind == "value" and "LR statistic" in _catalogue()[i].what
+                 and any(n.startswith("m") for n in _catalogue()[i].needs)]
+    assert {"P5.1.lr", "P5.2.lr", "P5.3.lr_slope", "P5.5.lr_stat", "P5.6.lr_slope"} <= set(lr_checks)
+    assert all(_catalogue()[i].ml for i in lr_checks)
+
+
+def test_reveal_messages_name_reveal_and_suggest_exercise_ids_too(exam_null):
+    with pytest.raises(lh.LemmaError) as err:
+        lh.reveal("P5.1.vpc")
+    assert "lh.reveal('P5.1.vpc', m0=m0)" in str(err.value) and "check_exercise" not in str(err.value)
+    with pytest.raises(lh.LemmaError) as err:
+        lh.check_exercise("P5.1.vpc", 0.2)
+    assert "lh.check_exercise('P5.1.vpc', answer, m0=m0)" in str(err.value)
+    with pytest.raises(lh.LemmaError) as err:
+        lh.reveal("P5.1.vcp", m0=exam_null)
+    assert "Did you mean 'P5.1.vpc'?" in str(err.value) and "'P5.1.vpc'" in str(err.value)
+    with pytest.raises(lh.LemmaError, match="Did you mean '5.1.q3'"):
+        lh.reveal("5.1.q3x")
+
+
+def test_a_count_s_worked_answer_is_a_whole_number():
+    exam = lh.load_dataset("exam")
+    text = lh.reveal("start.exam_largest", exam=exam)
+    assert text.endswith("comes to 198.") and "198.0" not in text

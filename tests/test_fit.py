@@ -189,3 +189,14 @@ def test_bad_reference_level(ssls):
 def test_level1_function_that_vanishes_for_some_rows(small):
     with pytest.raises(lh.LemmaError, match=r"level-1 variance would be 0 for some rows.*C\(female\)"):
         lh.fit("y ~ x + (1 | g)", data=small, level1="~ 0 + b")
+
+
+@pytest.mark.parametrize("fitter, name", [(lh.fit, "lh.fit"), (lh.fit_ols, "lh.fit_ols")])
+def test_data_and_formula_swapped_are_named(fitter, name):
+    exam = lh.load_dataset("exam")
+    formula = "normexam ~ 1 + (1 | school)" if fitter is lh.fit else "normexam ~ 1"
+    with pytest.raises(TypeError) as err:
+        fitter(exam, formula)
+    message = str(err.value)
+    assert message.startswith(f"The formula comes first: {name}(formula, data).")
+    assert f"{name}({formula!r}, data=df)" in message and "got str" not in message

@@ -11,8 +11,13 @@ def test_lr_test_messages(small):
     with pytest.raises(lh.LemmaError, match="REML likelihoods of models with different fixed parts"):
         lh.lr_test(a, b)
     ml_a, ml_b = lh.fit("y ~ x + (1 | g)", data=small), lh.fit("y ~ x + z + (1 | g)", data=small)
-    with pytest.raises(lh.LemmaError, match="pass the simpler model first"):
+    with pytest.raises(lh.LemmaError) as err:
         lh.lr_test(ml_b, ml_a)
+    assert str(err.value) == ("The simpler model goes first: lh.lr_test(small, big). The second model you passed has "
+                              f"{ml_a.n_params} parameters and the first has {ml_b.n_params}, so swap them.")
+    assert "'big'" not in str(err.value) and "'small'" not in str(err.value)
+    with pytest.raises(lh.LemmaError, match="Both models have .* parameters, so there is nothing to test"):
+        lh.lr_test(ml_a, ml_a)
     with pytest.raises(lh.LemmaError, match="REML fit and the other an ML fit"):
         lh.lr_test(ml_a, b)
     res = lh.lr_test(ml_a, ml_b)

@@ -298,3 +298,78 @@ def test_no_hint_gives_the_key_of_a_choice_question_away():
     assert not given_away, (
         "hints that give the key away, by repeating a right option or naming a label: " + "; ".join(given_away)
         + ". Point to the idea, the definition or the part of the output that decides the question instead.")
+
+
+# --- feedback of wrong answers ---------------------------------------------------------------------------------------
+# The feedback of a wrong answer addresses the misconception behind that answer; it does not name the key. For a text
+# question that means it contains no accepted form; for a single-choice question, no run of KEY_RUN words of the
+# key's text (all of them, for a shorter key).
+
+def _wrong_feedback_naming_the_key() -> list:
+    found = []
+    for q in _all_questions():
+        if q["type"] == "text":
+            accepted = [a.casefold() for a in q["accept"]]
+            for text in [d["feedback"] for d in q.get("distractors") or ()] + [q.get("feedback_wrong") or ""]:
+                named = [a for a in accepted if re.search(rf"\b{re.escape(a)}\b", text.casefold())]
+                if named:
+                    found.append(f"{q['id']} ({', '.join(named)} in: {text[:60]}...)")
+        elif q["type"] == "single":
+            key = next(o for o in q["options"] if o.get("correct"))
+            found += [f"{q['id']} ({o['label']})" for o in q["options"] if not o.get("correct")
+                      and _shares_a_run(_words(key["text"]), _words(o["feedback"]))]
+    return found
+
+
+def test_no_feedback_of_a_wrong_answer_names_the_key():
+    named = _wrong_feedback_naming_the_key()
+    assert not named, ("feedback of a wrong answer that names the key: " + "; ".join(named)
+                       + ". Address the misconception behind that answer instead.")
+
+
+def _plain(text) -> str:
+    return " ".join(_words(str(text or "")))
+
+
+def _sentences(text) -> list:
+    return [p for p in (_plain(s) for s in re.split(r"(?<=[.?!:;])\s+", str(text or ""))) if p]
+
+
+# A hint sentence this similar (difflib's ratio) to a sentence of some wrong answer's feedback says the same thing.
+SAME_CLUE = 0.8
+
+
+def hint_repeating_feedback(q) -> list:
+    """The sentences of wrong answers' feedback to ``q`` that a sentence of its hint repeats, word for word or nearly
+    (a hint shown after that feedback would add nothing)."""
+    import difflib
+
+    feedback = [q.get("feedback_wrong")] + [d["feedback"] for d in q.get("distractors") or ()] + [
+        o["feedback"] for o in q.get("options") or () if not o.get("correct")]
+    said = [s for f in feedback for s in _sentences(f)]
+    return [s for h in _sentences(q.get("hint")) for s in said
+            if difflib.SequenceMatcher(None, h, s).ratio() >= SAME_CLUE]
+
+
+def test_the_hint_check_finds_a_hint_that_repeats_feedback():
+    q = {"hint": 'The word starts with "hetero".', "feedback_wrong": 'Not the term. It starts with "hetero".'}
+    assert hint_repeating_feedback(q) == ["it starts with hetero"]
+    q = {"hint": "Divide the variance at 80 by the one at 18.", "distractors": [
+        {"feedback": "Not so. Divide the variance at 80 by the one at 18."}]}
+    assert hint_repeating_feedback(q)
+    assert not hint_repeating_feedback({"hint": "Which variance is on top?", "feedback_wrong": "Start over."})
+
+
+def test_no_hint_repeats_the_feedback_of_a_wrong_answer():
+    repeated = [f"{q['id']} ({'; '.join(hint_repeating_feedback(q))})" for q in _all_questions()
+                if hint_repeating_feedback(q)]
+    assert not repeated, ("hints that repeat the feedback of a wrong answer: " + ", ".join(repeated)
+                          + ". A hint comes after that feedback: give the next step instead.")
+
+
+def test_no_hint_plugs_a_question_s_numbers_into_its_formula():
+    """A hint points to the method. A hint that quotes the numbers of a question on given numbers ({name}) in a
+    formula leaves only the arithmetic (P5.4.q4 once hinted 'Slope = 1.4518 + (-1.0472) x share')."""
+    quoting = [q["id"] for q in _all_questions() if q.get("params")
+               and set(re.findall(r"\{([A-Za-z_]\w*)\}", str(q.get("hint") or ""))) & set(q["params"])]
+    assert not quoting, "hints that quote the question's numbers: " + ", ".join(quoting)

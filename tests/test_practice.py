@@ -4,6 +4,7 @@ The models are fitted on the school leavers data of the practicals, cut to
 the first 60 schools to keep the tests fast (score ~ cohort90 with a random
 intercept / random slope by school, ML).
 """
+import numpy as np
 import pytest
 
 import lemma_helpers as lh
@@ -192,3 +193,31 @@ def test_ready_says_what_a_cell_needs(capsys):
     assert not lh.ready(m1=..., m2=None)
     assert capsys.readouterr().out == ("This cell needs m1 and m2, which an exercise above has not made yet: finish "
                                        "that exercise, then run this cell again.\n")
+
+
+def test_a_vpc_given_as_the_ratio_of_the_variances_is_named(capsys):
+    s2u, s2e = 0.0898, 0.8851
+    lh.check_value("the VPC", s2u / s2e, s2u / (s2u + s2e), tol=5e-4)
+    out = capsys.readouterr().out
+    assert "between-group variance divided by the within-group variance" in out and "total variance" in out
+    assert f"{s2u / (s2u + s2e):.4f}" not in out
+
+
+def test_proportions_given_as_percentages_are_named(capsys):
+    exp = np.array([0.2, 0.5, 0.0, 0.25, 0.1, 0.4, 0.3, 0.6])
+    lh.check_value("share1", exp * 100, exp, tol=1e-9)
+    assert capsys.readouterr().out == "Not yet: share1 looks like percentages: give proportions (divide by 100).\n"
+
+
+def test_a_whole_prediction_table_says_which_column_to_pass(ssls, capsys):
+    import pandas as pd
+
+    m = lh.fit("score ~ cohort90 + female + (1 | schoolid)", data=ssls)
+    one = pd.DataFrame({"cohort90": [0], "female": [1], "schoolid": [ssls["schoolid"].iloc[0]]})
+    pred = m.predict(one)
+    wanted = float(pred["fixed"].iloc[0])
+    lh.check_value("the prediction for the average school", pred, wanted, tol=5e-4)
+    out = capsys.readouterr().out
+    assert "whole table that .predict() returns" in out and "pred['fixed'].iloc[0]" in out
+    lh.check_value("the prediction for the average school", pred, wanted + 1, tol=5e-4)
+    assert "pass one column: 'fixed' for the average group" in capsys.readouterr().out

@@ -56,19 +56,26 @@ class Exercise:
     tol: float = 0.0
     hint: str | None = None
     spec: dict = field(default_factory=dict)   # model: arguments of check_model
+    ml: bool = False                 # value: the models it is given must be maximum likelihood fits (an LR test)
 
 
 def value_exercise(exercise_id: str, what: str, *, tol: float, needs: tuple = (), hint: str | None = None,
-                   answer: Callable | None = None):
+                   answer: Callable | None = None, ml: bool | None = None):
     """Declare a value exercise.
 
     With ``answer`` (a function of :mod:`lemma_helpers.answers`, taking the
     inputs named in ``needs`` in that order) the exercise is returned at once;
     without it, decorate the function that computes the expected answer from
-    the inputs named in ``needs`` (as keyword arguments).
+    the inputs named in ``needs`` (as keyword arguments). ``ml=True`` makes the
+    check refuse a REML fit among the inputs (the default for a likelihood-ratio
+    statistic, ``answer=answers.lr``).
     """
+    from ..answers import lr
+
+    ml = answer is lr if ml is None else ml
+
     def declare(fn: Callable) -> Exercise:
-        return Exercise(exercise_id, "value", what=what, compute=fn, needs=tuple(needs), tol=tol, hint=hint)
+        return Exercise(exercise_id, "value", what=what, compute=fn, needs=tuple(needs), tol=tol, hint=hint, ml=ml)
 
     if answer is not None:
         return declare(lambda **inputs: answer(*(inputs[n] for n in needs)))
@@ -115,15 +122,18 @@ def _exercise(exercise_id: str) -> Exercise:
 WORKED_FROM_TRY = 3        # wrong tries of an exercise before its worked answer is shown
 
 
-def _inputs_checked(ex: Exercise, inputs: dict) -> None:
+def _inputs_checked(ex: Exercise, inputs: dict, function: str = "check_exercise") -> None:
+    """Refuse inputs that are missing or not used, showing the call of ``lh.<function>`` that works."""
     missing = [n for n in ex.needs if n not in inputs]
     extra = [n for n in inputs if n not in ex.needs]
     if missing or extra:
-        call = ", ".join([repr(ex.id), "answer", *(f"{n}={n}" for n in ex.needs)])
-        raise LemmaError(f"The check of {ex.id} needs {', '.join(ex.needs) or 'nothing but the answer'}"
+        answer = ["answer"] if function == "check_exercise" else []
+        call = ", ".join([repr(ex.id), *answer, *(f"{n}={n}" for n in ex.needs)])
+        what = "The check" if function == "check_exercise" else "The worked answer"
+        raise LemmaError(f"{what} of {ex.id} needs {', '.join(ex.needs) or 'nothing but the answer'}"
                          + (f" (missing: {', '.join(missing)})" if missing else "")
                          + (f" (not used: {', '.join(extra)})" if extra else "")
-                         + f". Call it as lh.check_exercise({call}).")
+                         + f". Call it as lh.{function}({call}).")
 
 
 def _unfinished_inputs(ex: Exercise, inputs: dict) -> list:
@@ -131,14 +141,26 @@ def _unfinished_inputs(ex: Exercise, inputs: dict) -> list:
     return [n for n in ex.needs if n != "data" and (inputs[n] is None or is_blank(inputs[n]))]
 
 
+def _reml_message(ex: Exercise, inputs: dict) -> str | None:
+    """Why the check cannot compare the models it was given: one of them is a REML fit (an LR test needs ML)."""
+    reml = [n for n in ex.needs if ex.ml and getattr(inputs[n], "reml", False) is True]
+    if not reml:
+        return None
+    names, verb = " and ".join(reml), "are REML fits" if len(reml) > 1 else "is a REML fit"
+    return (f"Not yet: {names} {verb} (reml=True), and a likelihood-ratio test compares maximum likelihood fits "
+            "(lh.lr_test refuses a REML fit with an ML one). Refit "
+            f"{names} with reml=False (lh.fit's default), then run this check again.")
+
+
 def _worked(ex: Exercise, inputs: dict) -> str:
     """The worked answer of an exercise: how its answer is found, and (for a value) what it comes to."""
     if ex.kind == "model":
         return f"Worked answer: {expected_formula(ex.spec)}"
     expected = np.asarray(ex.compute(**inputs), dtype=float)
-    shown = (f"{float(expected):.{_digits(ex.tol)}f}" if expected.ndim == 0 else
-             f"[{', '.join(f'{v:.{_digits(ex.tol)}f}' for v in expected.ravel()[:6])}"
-             + (", ...]" if expected.size > 6 else "]"))
+    counts = ex.tol >= 0.5 and bool(np.all(np.isfinite(expected))) and bool(np.all(expected % 1 == 0))
+    d = 0 if counts else _digits(ex.tol)            # a count shows as a whole number: 198, not 198.0
+    shown = (f"{float(expected):.{d}f}" if expected.ndim == 0 else
+             f"[{', '.join(f'{v:.{d}f}' for v in expected.ravel()[:6])}" + (", ...]" if expected.size > 6 else "]"))
     return f"Worked answer: {(ex.hint or ex.what).rstrip('.')}; {ex.what} comes to {shown}."
 
 
@@ -209,7 +231,8 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
         print(f"This check needs {' and '.join(unfinished)}, which an earlier exercise has not made yet: finish "
               "that exercise first, then run this check again.")
         return answer
-    verdict = _verdict(ex, answer, inputs)
+    refused = _reml_message(ex, inputs)
+    verdict = Verdict(False, False, refused) if refused else _verdict(ex, answer, inputs)
     lines = [verdict.message]
     if verdict.correct:
         state.solved.add(ex.id)
@@ -230,12 +253,12 @@ def check_exercise(exercise_id: str, answer: Any, **inputs: Any) -> Any:
 def reveal_exercise(exercise_id: str, **inputs: Any) -> str:
     """The worked answer of an exercise (for :func:`lemma_helpers.reveal`)."""
     ex = _exercise(exercise_id)
-    _inputs_checked(ex, inputs)
+    _inputs_checked(ex, inputs, "reveal")
     unfinished = _unfinished_inputs(ex, inputs)
     if unfinished:
         return (f"The worked answer of {ex.id} is computed from {' and '.join(unfinished)}, which an earlier "
                 "exercise has not made yet: finish that exercise first.")
-    return _worked(ex, inputs)
+    return _reml_message(ex, inputs) or _worked(ex, inputs)
 
 
 def is_exercise(exercise_id: str) -> bool:

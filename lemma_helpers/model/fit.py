@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_dataframe
+from .._validation import check_dataframe, check_formula_first
 from .blas import one_blas_thread
 from .cells import CellStats, cell_stats
 from .design import Design, build_design
@@ -102,6 +102,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = False, level1: str | N
     >>> round(m.deviance, 2), round(m.level1_var, 3), round(float(m.level2_cov.iloc[0, 0]), 3)
     (11010.65, 0.848, 0.169)
     """
+    check_formula_first(formula, data, "lh.fit")
     check_dataframe(data)
     if not isinstance(reml, bool):
         raise TypeError("reml must be True or False.")
