@@ -18,7 +18,7 @@ import os
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ class Key:
     accept: tuple = ()
     distractors: tuple = ()
     explanation: str = ""
+    shown: tuple = field(default=(), compare=False)   # the accepted forms as written, for people to read
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,9 @@ def _question_from_dict(d: dict, section: str, source: str) -> Question:
     elif qtype == "numeric":
         key = _numeric_key(d)
     else:
-        key = Key(d["points"], accept=tuple(_normalise_text(a) for a in d["accept"]),
-                  explanation=d["explanation"], distractors=_text_distractors(d.get("distractors")))
+        key = Key(d["points"], accept=tuple(dict.fromkeys(map(_normalise_text, d["accept"]))),
+                  shown=tuple(d["accept"]), explanation=d["explanation"],
+                  distractors=_text_distractors(d.get("distractors")))
     number = int(d["id"].rsplit(".q", 1)[1])
     templates = ({"prompt": d["prompt"].strip(), "explanation": d["explanation"], "hint": d.get("hint", "").strip()}
                  if d.get("params") else None)
@@ -577,7 +579,7 @@ def _override(q: Question, spec: dict, where: str) -> Key:
     if "accept" not in spec:
         raise LemmaError(f"{where}: {q.id} is a text question; give `accept` (a list of accepted forms).")
     accept = [spec["accept"]] if isinstance(spec["accept"], str) else spec["accept"]
-    return Key(accept=tuple(_normalise_text(a) for a in accept),
+    return Key(accept=tuple(dict.fromkeys(map(_normalise_text, accept))), shown=tuple(map(str, accept)),
                distractors=_text_distractors(spec.get("distractors")) or k.distractors, **fields)
 
 

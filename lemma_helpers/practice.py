@@ -334,6 +334,9 @@ def _wrong_route(name: str, got: np.ndarray, exp: np.ndarray, tol: float) -> str
         return f"that looks like a percentage: give {name} as a proportion (divide by 100)"
     if e != 0 and abs(g + e) <= tol:
         return "the size is right but the sign is not: check which way round the difference goes"
+    if "LR" in name and e > 0 and abs(abs(g) - e / 2) <= tol:
+        return ("that is the difference of the two log-likelihoods" + (", the wrong way round" if g < 0 else "")
+                + "; the LR statistic is twice it, 2 x (bigger model - smaller model)")
     if "VPC" in name and 0 < e < 1 and abs(g - e / (1 - e)) <= tol / (1 - e) ** 2:
         return ("that is the between-group variance divided by the within-group variance; the VPC divides it by "
                 "the total variance, the sum of the two")

@@ -570,4 +570,4 @@ def _accepted(q: Question) -> str:
         return f"between {q.key.low:.6g} and {q.key.high:.6g}"
     if q.type in ("single", "multiple"):
         return ", ".join(f"({o.label}) {o.text}" for o in q.options if o.label in q.key.correct)
-    return " or ".join(q.key.accept)
+    return " or ".join(q.key.shown or q.key.accept)

@@ -146,3 +146,12 @@ def test_a_count_s_worked_answer_is_a_whole_number():
     exam = lh.load_dataset("exam")
     text = lh.reveal("start.exam_largest", exam=exam)
     assert text.endswith("comes to 198.") and "198.0" not in text
+
+
+def test_a_text_question_s_revealed_answer_lists_its_forms_as_written_and_once_each():
+    text = str(lh.reveal("5.5.q6"))
+    accepted = text.split("Accepted: ", 1)[1]
+    assert "non-constant variance" in accepted and "complex level-1 variation" in accepted
+    assert "nonconstantvariance" not in accepted
+    forms = accepted.rstrip(".").split(" or ")
+    assert len(forms) == len(set(forms))

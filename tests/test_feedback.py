@@ -23,6 +23,8 @@ def _feedback(qid, answer, code=None):
     ("5.0.q3", lambda p: (p["n_obs"] / p["groups"] - 1) * p["rho"], "leaves out the 1"),
     ("5.4.q1", lambda p: 8.3, "notebook 05's figure"),
     ("5.1.q10", lambda p: 9.86, "variances in the notebook's figure"),
+    ("5.3.q1", lambda p: p["s0"], "at $x = 0$, a 46-year-old"),
+    ("P5.5.q1", lambda p: p["e0"] + 2 * p["e1"] * -6 + p["e2"] * 36, "You doubled the linear coefficient"),
 ])
 def test_a_slip_on_given_numbers_gets_its_own_feedback_for_every_student(qid, slip, says):
     q = question(qid)
@@ -56,3 +58,15 @@ def test_the_design_effect_key_is_narrow_enough_to_reject_n_bar_rho_for_every_dr
 ])
 def test_a_slip_on_the_data_gets_its_own_feedback(qid, answer, says):
     assert says in _feedback(qid, answer)
+
+
+@pytest.mark.parametrize("qid, answer, accepted", [
+    ("5.5.q6", "heterogeneity", True),
+    ("5.5.q6", "Heterogeneity of variance", True),
+    ("5.5.q6", "homoscedasticity", False),
+    ("5.1.q10", 7.9, False),                 # "Give 2 decimals": one decimal is too coarse
+    ("5.1.q10", 7.92, True),
+])
+def test_accepted_forms_and_the_decimals_a_prompt_asks_for(qid, answer, accepted):
+    q = question(qid)
+    assert score(q, answer, own_key(q, None)).correct is accepted

@@ -203,6 +203,17 @@ def test_a_vpc_given_as_the_ratio_of_the_variances_is_named(capsys):
     assert f"{s2u / (s2u + s2e):.4f}" not in out
 
 
+def test_an_lr_statistic_without_its_factor_2_or_the_wrong_way_round_is_named(capsys):
+    lr = 3749.62
+    lh.check_value("the LR statistic", lr / 2, lr, tol=0.01)
+    out = capsys.readouterr().out
+    assert "difference of the two log-likelihoods; the LR statistic is twice it" in out and "wrong way" not in out
+    lh.check_value("the LR statistic", -lr / 2, lr, tol=0.01)
+    out = capsys.readouterr().out
+    assert "difference of the two log-likelihoods, the wrong way round" in out
+    assert f"{lr:.2f}" not in out
+
+
 def test_proportions_given_as_percentages_are_named(capsys):
     exp = np.array([0.2, 0.5, 0.0, 0.25, 0.1, 0.4, 0.3, 0.6])
     lh.check_value("share1", exp * 100, exp, tol=1e-9)

@@ -15,7 +15,7 @@ _vpc = value_exercise("P5.1.vpc", "the VPC", tol=5e-4, needs=("m0",), answer=A.v
                       hint="divide the between-school variance by the sum of both variances")
 
 _lr = value_exercise("P5.1.lr", "the LR statistic", tol=0.01, needs=("ols", "m0"), answer=A.lr,
-                     hint="twice the two-level log-likelihood minus the single-level log-likelihood")
+                     hint="twice the difference: 2 x (two-level log-likelihood - single-level log-likelihood)")
 
 
 @value_exercise("P5.1.n_above", "the number of schools above average", tol=0.5, needs=("m0",),

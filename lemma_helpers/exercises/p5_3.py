@@ -9,7 +9,7 @@ _m2 = model_exercise("P5.3.m2", response="score", fixed=["cohort90"], random=["c
 
 
 _lr_slope = value_exercise("P5.3.lr_slope", "the LR statistic", tol=0.01, needs=("m1", "m2"), answer=A.lr,
-                           hint="twice the log-likelihood of the bigger model minus that of the smaller one")
+                           hint="twice the difference: 2 x (log-likelihood of the bigger model - that of the smaller one)")
 
 
 @value_exercise("P5.3.df_slope", "the degrees of freedom", tol=0.5, needs=("m1", "m2"),

@@ -22,7 +22,7 @@ _m2 = model_exercise("P5.6.m2", response="normexam", fixed=["standlrt"], random=
 
 
 _lr_slope = value_exercise("P5.6.lr_slope", "the LR statistic", tol=0.01, needs=("m1", "m2"), answer=A.lr,
-                           hint="twice the log-likelihood of the bigger model minus that of the smaller one")
+                           hint="twice the difference: 2 x (log-likelihood of the bigger model - that of the smaller one)")
 
 
 @value_exercise("P5.6.v_school", "the between-school variances", tol=5e-4, needs=("m2",),
