@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor   # nbconvert comes with jupyterlab
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -41,22 +42,6 @@ def strip_answers(nb) -> None:
             cell.execution_count = None
 
 
-def coalesce_streams(nb) -> None:
-    """Join a cell's consecutive outputs on one stream: how the kernel split its text into messages
-    varies from run to run, and would make a new version of the file each time."""
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        joined = []
-        for out in cell.outputs:
-            if (out.get("output_type") == "stream" and joined and joined[-1].get("output_type") == "stream"
-                    and joined[-1].get("name") == out.get("name")):
-                joined[-1]["text"] = joined[-1]["text"] + out["text"]
-            else:
-                joined.append(out)
-        cell.outputs = joined
-
-
 def stable_widget_ids(nb) -> None:
     """A widget's view in the stored outputs names a model id that is random on every run (its state is
     not stored, so the id points nowhere): number them by cell, so that a re-run leaves the file as it was."""
@@ -76,7 +61,9 @@ def execute(path: Path) -> float:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     strip_timing(nb)
     strip_answers(nb)
-    coalesce_streams(nb)
+    # consecutive outputs on one stream joined: how the kernel splits its text into messages varies
+    # from run to run, and would make a new version of the file each time
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     stable_widget_ids(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
