@@ -136,12 +136,24 @@ def _python_for_nobody(root: Path) -> str:
     return str(env / "bin" / "python")
 
 
+def _closed_to_others(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` that other users may not enter (a checkout in mktemp -d's 0700
+    folder, say), or None."""
+    for folder in [*reversed(path.parents), path]:
+        if not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
 def _as_nobody() -> str | None:
     """None where root can run the grader as the user nobody here, else why not."""
     if os.geteuid() != 0:
         return "not running as root"
     if not shutil.which("setpriv"):
         return "setpriv is not installed"
+    closed = _closed_to_others(Path(lemma_helpers.__file__).resolve().parent)
+    if closed:
+        return f"the user nobody cannot enter {closed} (mode {closed.stat().st_mode & 0o777:o}), where the course is"
     root = Path(tempfile.mkdtemp(prefix="hostile2-probe-"))
     os.chmod(root, 0o755)
     try:
